@@ -1,0 +1,69 @@
+"""Error hierarchy: one root, a few specific subclasses.
+
+Every message says what failed and what to do next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdrGraphError",
+    "InputError",
+    "SchemaError",
+    "StoreError",
+    "FetchError",
+    "MissingExtraError",
+]
+
+
+class AdrGraphError(Exception):
+    """Root of every error adr_graph raises on purpose."""
+
+
+class InputError(AdrGraphError):
+    """Bad user input, located by file, line and field where known.
+
+    >>> str(InputError("must be one of algorithm, data_science, tool_usage",
+    ...                path="seeds.jsonl", line=3, field="domain"))
+    'seeds.jsonl:3: field \\'domain\\': must be one of algorithm, data_science, tool_usage'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        if field:
+            where += f"field {field!r}: "
+        super().__init__(f"{where}{message}")
+
+
+class SchemaError(AdrGraphError):
+    """An element schema file is missing or invalid."""
+
+
+class StoreError(AdrGraphError):
+    """The graph store cannot be opened, read or written."""
+
+
+class FetchError(AdrGraphError):
+    """A seed corpus could not be downloaded or read."""
+
+
+class MissingExtraError(AdrGraphError, ImportError):
+    """An optional dependency is not installed; the message names the extra."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"optional dependency {module!r} is not installed; "
+            f"run: pip install 'adr-graph[{extra}]'"
+        )

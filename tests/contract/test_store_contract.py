@@ -1,0 +1,145 @@
+"""The GraphStore contract, run on every backend."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+
+from adr_graph.errors import StoreError
+from adr_graph.records import Atom
+from adr_graph.store import GraphStore, SeedAtoms
+
+from .conftest import StoreHarness
+
+
+def atom(slot: str, name: str, **extra: object) -> Atom:
+    return Atom(id=f"algorithm/{slot}/{name}", domain="algorithm", slot=slot, name=name, **extra)
+
+
+BFS, DEQUE, HEAP, GRID = (
+    atom("technique", "bfs", description="breadth-first search"),
+    atom("data_structure", "deque"),
+    atom("data_structure", "heap"),
+    atom("scenario", "grid"),
+)
+
+
+def row(seed: str, *atoms: Atom, source: str = "demo") -> SeedAtoms:
+    return SeedAtoms(seed_id=seed, domain="algorithm", source=source, license="MIT",
+                     atom_ids=[a.id for a in atoms])
+
+
+def populated(store: GraphStore) -> GraphStore:
+    store.upsert_atoms([BFS, DEQUE, HEAP, GRID])
+    store.set_memberships([
+        row("s1", BFS, DEQUE, GRID),
+        row("s2", BFS, DEQUE),
+        row("s3", HEAP, GRID, source="other"),
+        row("s4", BFS),
+    ])
+    return store
+
+
+def test_is_a_graph_store(make_store) -> None:
+    assert isinstance(make_store(), GraphStore)
+
+
+def test_atoms_round_trip_and_frequency(make_store) -> None:
+    store = populated(make_store())
+    got = store.get_atom(BFS.id)
+    assert got is not None
+    assert got.description == "breadth-first search"
+    assert got.frequency == 3
+    assert {a.id for a in store.iter_atoms(slot="data_structure")} == {DEQUE.id, HEAP.id}
+    assert store.get_atom("algorithm/technique/missing") is None
+
+
+def test_upsert_merges_aliases_and_extractors(make_store) -> None:
+    store = make_store()
+    store.upsert_atoms([atom("technique", "bfs", aliases=["BFS"], extractors=["static"])])
+    store.upsert_atoms([atom("technique", "bfs", aliases=["breadth first"], extractors=["llm"],
+                             description="longer description")])
+    got = store.get_atom(BFS.id)
+    assert got is not None
+    assert got.aliases == ["BFS", "breadth first"]
+    assert got.extractors == ["llm", "static"]
+    assert got.description == "longer description"
+
+
+def test_cooccurrence_counts_and_npmi(make_store) -> None:
+    store = populated(make_store())
+    pair = store.cooccurrence(BFS.id, DEQUE.id)
+    assert pair is not None and pair.count == 2
+    # N=4, f(bfs)=3, f(deque)=2, c=2
+    assert math.isclose(pair.pmi, math.log(2 * 4 / (3 * 2)))
+    assert math.isclose(pair.npmi, math.log(2 * 4 / 6) / -math.log(2 / 4))
+    assert store.cooccurrence(DEQUE.id, BFS.id) == pair.model_copy(update={"a": DEQUE.id, "b": BFS.id})
+    assert store.cooccurrence(BFS.id, HEAP.id) is None
+    assert store.cooccurrence(BFS.id, BFS.id) is None
+
+
+def test_neighbours_ordered_by_count(make_store) -> None:
+    store = populated(make_store())
+    hood = store.neighbours(BFS.id)
+    assert [(n.b, n.count) for n in hood] == [(DEQUE.id, 2), (GRID.id, 1)]
+    assert store.neighbours(BFS.id, limit=1)[0].b == DEQUE.id
+    assert store.neighbours("algorithm/technique/missing") == []
+
+
+def test_membership_replacement_does_not_double_count(make_store) -> None:
+    store = populated(make_store())
+    store.set_memberships([row("s1", BFS, DEQUE, GRID)])  # same row again
+    assert store.cooccurrence(BFS.id, DEQUE.id).count == 2  # type: ignore[union-attr]
+    store.set_memberships([row("s1", HEAP)])  # seed re-ingested with other atoms
+    assert store.cooccurrence(BFS.id, DEQUE.id).count == 1  # type: ignore[union-attr]
+    assert sorted(store.seed_atoms("s1")) == [HEAP.id]
+    assert sorted(store.atom_seeds(HEAP.id)) == ["s1", "s3"]
+
+
+def test_unknown_atom_in_membership_is_rejected(make_store) -> None:
+    store = make_store()
+    with pytest.raises(StoreError, match="unknown atoms"):
+        store.set_memberships([row("s1", BFS)])
+
+
+def test_stats(make_store) -> None:
+    stats = populated(make_store()).stats()
+    assert (stats.seeds, stats.atoms, stats.memberships) == (4, 4, 8)
+    assert stats.cooccurrence_edges == 4  # bfs-deque, bfs-grid, deque-grid, heap-grid
+    algo = stats.domains["algorithm"]
+    assert algo.seeds == 4 and algo.atoms == 4
+    assert algo.slots["data_structure"].atoms == 2
+    assert algo.slots["technique"].memberships == 3
+    assert stats.sources == {"demo": 3, "other": 1}
+
+
+def test_projection_matches_store(make_store) -> None:
+    store = populated(make_store())
+    proj = store.projection()
+    i, j = proj.index[BFS.id], proj.index[DEQUE.id]
+    assert proj.counts[i, j] == 2 and proj.frequency[i] == 3
+    assert proj.incidence.shape == (4, 4) and proj.n_seeds == 4
+
+
+def test_to_networkx(make_store) -> None:
+    graph = populated(make_store()).to_networkx()
+    assert isinstance(graph, nx.Graph)
+    assert graph.number_of_nodes() == 4 and graph.number_of_edges() == 4
+    edge = graph.edges[BFS.id, DEQUE.id]
+    assert edge["count"] == 2 and edge["type"] == "CO_OCCURS"
+    assert graph.nodes[BFS.id]["slot"] == "technique"
+
+
+def test_reopen_is_lossless(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    store.upsert_atoms([atom("technique", "bfs", aliases=["BFS"], embedding=[0.5, -0.25])])
+    before = (sorted((a.model_dump_json() for a in store.iter_atoms())),
+              store.stats().model_dump(exclude={"store"}),
+              {s: sorted(store.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")})
+    again = harness.reopen(store)
+    after = (sorted((a.model_dump_json() for a in again.iter_atoms())),
+             again.stats().model_dump(exclude={"store"}),
+             {s: sorted(again.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")})
+    assert after == before
