@@ -7,9 +7,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-__all__ = ["atomic_writer", "atomic_write_text", "fsync_dir"]
+__all__ = ["atomic_write_text", "atomic_writer", "fsync_dir"]
 
 
 def fsync_dir(folder: Path) -> None:
@@ -25,7 +25,7 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO]:  # type: ignore[type-arg]
+def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on success rename it over ``path``.
 
     On any exception (or Ctrl-C) the temp file is removed and ``path`` is untouched.

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 __all__ = [
     "AdrGraphError",
+    "FetchError",
     "InputError",
+    "MissingExtraError",
     "SchemaError",
     "StoreError",
-    "FetchError",
-    "MissingExtraError",
 ]
 
 
@@ -22,9 +22,9 @@ class AdrGraphError(Exception):
 class InputError(AdrGraphError):
     """Bad user input, located by file, line and field where known.
 
-    >>> str(InputError("must be one of algorithm, data_science, tool_usage",
-    ...                path="seeds.jsonl", line=3, field="domain"))
-    'seeds.jsonl:3: field \\'domain\\': must be one of algorithm, data_science, tool_usage'
+    >>> print(InputError("must be one of algorithm, data_science, tool_usage",
+    ...                  path="seeds.jsonl", line=3, field="domain"))
+    seeds.jsonl:3: field 'domain': must be one of algorithm, data_science, tool_usage
     """
 
     def __init__(

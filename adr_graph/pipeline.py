@@ -54,7 +54,9 @@ def is_trainable(seed: Seed) -> bool:
     return bool(seed.metadata.get("trainable", True))
 
 
-def candidates_to_atoms(seed: Seed, candidates: Iterable[AtomCandidate], schema: ElementSchema) -> list[Atom]:
+def candidates_to_atoms(
+    seed: Seed, candidates: Iterable[AtomCandidate], schema: ElementSchema
+) -> list[Atom]:
     """Canonical atoms for one seed's candidates (one atom per slot and slug)."""
     slots = {s.name for s in schema.slots}
     atoms: dict[str, Atom] = {}
@@ -68,8 +70,15 @@ def candidates_to_atoms(seed: Seed, candidates: Iterable[AtomCandidate], schema:
             )
         ident = atom_id(seed.domain, cand.slot, cand.name)
         aliases = [cand.name] if cand.name != ident.rsplit("/", 1)[1] else []
-        atom = Atom(id=ident, domain=seed.domain, slot=cand.slot, name=ident.rsplit("/", 1)[1],
-                    description=cand.description, aliases=aliases, extractors=[cand.extractor])
+        atom = Atom(
+            id=ident,
+            domain=seed.domain,
+            slot=cand.slot,
+            name=ident.rsplit("/", 1)[1],
+            description=cand.description,
+            aliases=aliases,
+            extractors=[cand.extractor],
+        )
         atoms.setdefault(ident, atom)
     return list(atoms.values())
 
@@ -100,13 +109,22 @@ def ingest(
             continue
         schema = schemas.get(seed.domain)
         if schema is None:
-            raise InputError(f"no element schema for domain {seed.domain!r}", path=seed.id, field="domain")
+            raise InputError(
+                f"no element schema for domain {seed.domain!r}", path=seed.id, field="domain"
+            )
         seed_atoms = candidates_to_atoms(seed, extractor(seed, schema), schema)
         _count(report, seed, seed_atoms)
         for atom in seed_atoms:
             atoms[atom.id] = atom if atom.id not in atoms else _merge_new(atoms[atom.id], atom)
-        rows.append(SeedAtoms(seed_id=seed.id, domain=seed.domain, source=seed.source,
-                              license=seed.license, atom_ids=[a.id for a in seed_atoms]))
+        rows.append(
+            SeedAtoms(
+                seed_id=seed.id,
+                domain=seed.domain,
+                source=seed.source,
+                license=seed.license,
+                atom_ids=[a.id for a in seed_atoms],
+            )
+        )
         if len(rows) >= batch_size:
             report.new_atoms += _flush(store, atoms, rows)
     report.new_atoms += _flush(store, atoms, rows)
@@ -124,11 +142,13 @@ def _count(report: IngestReport, seed: Seed, seed_atoms: list[Atom]) -> None:
 
 
 def _merge_new(old: Atom, new: Atom) -> Atom:
-    return old.model_copy(update={
-        "aliases": sorted(set(old.aliases) | set(new.aliases)),
-        "extractors": sorted(set(old.extractors) | set(new.extractors)),
-        "description": old.description or new.description,
-    })
+    return old.model_copy(
+        update={
+            "aliases": sorted(set(old.aliases) | set(new.aliases)),
+            "extractors": sorted(set(old.extractors) | set(new.extractors)),
+            "description": old.description or new.description,
+        }
+    )
 
 
 def _flush(store: GraphStore, atoms: dict[str, Atom], rows: list[SeedAtoms]) -> int:

@@ -40,7 +40,9 @@ def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def store_projection_seconds(memberships: list[list[int]], n_atoms: int) -> float:
     store = EmbeddedStore(None)
-    store.upsert_atoms(Atom(id=f"d/s/a{i}", domain="d", slot="s", name=f"a{i}") for i in range(n_atoms))
+    store.upsert_atoms(
+        Atom(id=f"d/s/a{i}", domain="d", slot="s", name=f"a{i}") for i in range(n_atoms)
+    )
     store.set_memberships(
         SeedAtoms(seed_id=f"s{k}", domain="d", source="bench", atom_ids=[f"d/s/a{i}" for i in row])
         for k, row in enumerate(memberships)
@@ -82,7 +84,9 @@ def main() -> None:
         "target_ratio_max": 1.5,
     }
     if not args.skip_store:
-        result["embedded_store_projection_s"] = round(store_projection_seconds(memberships, args.atoms), 3)
+        result["embedded_store_projection_s"] = round(
+            store_projection_seconds(memberships, args.atoms), 3
+        )
     print(json.dumps(result))
 
 

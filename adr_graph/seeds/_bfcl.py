@@ -87,8 +87,11 @@ def _user_texts(question: list[Any]) -> tuple[list[str], int]:
     turns = 0
     for turn in question:
         messages = turn if isinstance(turn, list) else [turn]
-        user = [str(m.get("content", "")) for m in messages
-                if isinstance(m, dict) and m.get("role") == "user"]
+        user = [
+            str(m.get("content", ""))
+            for m in messages
+            if isinstance(m, dict) and m.get("role") == "user"
+        ]
         turns += bool(user)
         texts += [t for t in user if t.strip()]
     return texts, turns
@@ -102,20 +105,30 @@ def _functions(record: dict[str, Any], docs: _FuncDocs) -> list[dict[str, Any]]:
     return [f for f in funcs if f["name"] not in missed]
 
 
-_EXTRA_QUESTION_KEYS = ("involved_classes", "initial_config", "path", "excluded_function",
-                        "missed_function", "scenario")
+_EXTRA_QUESTION_KEYS = (
+    "involved_classes",
+    "initial_config",
+    "path",
+    "excluded_function",
+    "missed_function",
+    "scenario",
+)
 _EXTRA_ANSWER_KEYS = {"source": "answer_source", "num_hops": "num_hops"}
 
 
-def _fields(category: str, record: dict[str, Any], answer: dict[str, Any],
-            docs: _FuncDocs) -> dict[str, Any] | None:
+def _fields(
+    category: str, record: dict[str, Any], answer: dict[str, Any], docs: _FuncDocs
+) -> dict[str, Any] | None:
     texts, turns = _user_texts(record.get("question", []))
     if not texts:
         log.warning("bfcl %s: no user text; skipped", record.get("id"))
         return None
     truth = answer["ground_truth"]
-    metadata: dict[str, Any] = {"category": category,
-                                "functions": _functions(record, docs), "turns": turns}
+    metadata: dict[str, Any] = {
+        "category": category,
+        "functions": _functions(record, docs),
+        "turns": turns,
+    }
     metadata.update({k: record[k] for k in _EXTRA_QUESTION_KEYS if k in record})
     metadata.update({new: answer[old] for old, new in _EXTRA_ANSWER_KEYS.items() if old in answer})
     metadata["ground_truth"] = truth
@@ -128,7 +141,9 @@ def read_bfcl_questions(wheel: zipfile.ZipFile) -> Iterator[tuple[str, dict[str,
     docs = _FuncDocs(wheel)
     question_files = sorted(n for n in names if _QUESTION_FILE.match(n))
     if not question_files:
-        raise FetchError("bfcl wheel has no bfcl_eval/data/BFCL_v4_*.json; is it the pinned version?")
+        raise FetchError(
+            "bfcl wheel has no bfcl_eval/data/BFCL_v4_*.json; is it the pinned version?"
+        )
     for member in question_files:
         category = _QUESTION_FILE.match(member).group(1)  # type: ignore[union-attr]
         answer_member = f"{_DATA}possible_answer/{member.rsplit('/', 1)[-1]}"

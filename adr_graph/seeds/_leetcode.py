@@ -43,8 +43,19 @@ def leetcode_statement(problem: dict[str, Any]) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+def _solution_module_aliases(node: ast.ImportFrom) -> list[str]:
+    """``from . import solution as m`` becomes this module: the solution is prepended."""
+    if node.module is not None:
+        return []
+    names = [a.asname or a.name for a in node.names if a.name == "solution"]
+    return ["import sys", *(f"{name} = sys.modules[__name__]" for name in names)]
+
+
 def _clean_imports(*sources: str) -> list[str]:
-    """Keep absolute imports; drop relative ones and ``logged_test``; hoist __future__."""
+    """Keep absolute imports, drop relative ones and ``logged_test``, hoist __future__.
+
+    Names imported from ``.solution`` are expected to be defined by the solution.
+    """
     future: list[str] = []
     rest: list[str] = ["import pytest"]
     for source in sources:
@@ -57,6 +68,7 @@ def _clean_imports(*sources: str) -> list[str]:
         for node in tree.body:
             if isinstance(node, ast.ImportFrom):
                 if node.level:
+                    rest += _solution_module_aliases(node)
                     continue
                 node.names = [a for a in node.names if a.name not in _DROPPED_NAMES]
                 if not node.names:
@@ -89,16 +101,25 @@ def leetcode_tests(problem: dict[str, Any], source: str) -> str:
         f"# Generated from {source}; append to a solution defining "
         f"{problem.get('solution_class_name', 'Solution')}.\n"
     )
-    blocks = [header + "\n".join(_clean_imports(problem.get("helpers_imports", ""),
-                                                 problem.get("test_imports", "")))]
+    blocks = [
+        header
+        + "\n".join(
+            _clean_imports(problem.get("helpers_imports", ""), problem.get("test_imports", ""))
+        )
+    ]
     for key in ("helpers_content", "test_content"):
         if str(problem.get(key, "")).strip():
             blocks.append(textwrap.dedent(problem[key]).strip("\n") + "\n")
     for kind in ("run", "assert"):
         name = problem.get(f"helpers_{kind}_name")
         if name:
-            blocks.append(_function(f"{kind}_{name}", problem[f"helpers_{kind}_signature"],
-                                    problem.get(f"helpers_{kind}_body", "")))
+            blocks.append(
+                _function(
+                    f"{kind}_{name}",
+                    problem[f"helpers_{kind}_signature"],
+                    problem.get(f"helpers_{kind}_body", ""),
+                )
+            )
     blocks += [_test_function(m) for m in _items(problem.get("_test_methods"))]
     return "\n\n\n".join(block.rstrip("\n") for block in blocks) + "\n"
 
@@ -110,14 +131,19 @@ def _number(value: Any) -> int | str:
 
 def leetcode_seed_fields(problem: dict[str, Any], source: str) -> dict[str, Any]:
     """Seed keyword arguments (statement, tests, entry_point, metadata) for a problem."""
-    methods = [{"name": m.get("name", ""), "signature": m.get("signature", "")}
-               for m in _items(problem.get("_solution_methods"))]
+    methods = [
+        {"name": m.get("name", ""), "signature": m.get("signature", "")}
+        for m in _items(problem.get("_solution_methods"))
+    ]
     tests: str | None = leetcode_tests(problem, source)
     try:
         ast.parse(tests or "")
     except SyntaxError as exc:
-        log.warning("leetcode %s: generated tests do not parse (%s); dropped",
-                    problem.get("problem_name"), exc)
+        log.warning(
+            "leetcode %s: generated tests do not parse (%s); dropped",
+            problem.get("problem_name"),
+            exc,
+        )
         tests = None
     first = methods[0] if methods else {"name": None, "signature": None}
     return {

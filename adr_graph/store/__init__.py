@@ -9,12 +9,12 @@ from .base import DomainStats, GraphStore, Projection, SeedAtoms, SlotStats, Sto
 from .embedded import EmbeddedStore
 
 __all__ = [
-    "GraphStore",
+    "DomainStats",
     "EmbeddedStore",
+    "GraphStore",
     "Projection",
     "SeedAtoms",
     "SlotStats",
-    "DomainStats",
     "StoreStats",
     "open_store",
 ]

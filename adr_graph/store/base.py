@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ..records import Atom, Cooccurrence
 
-__all__ = ["SeedAtoms", "SlotStats", "DomainStats", "StoreStats", "Projection", "GraphStore"]
+__all__ = ["DomainStats", "GraphStore", "Projection", "SeedAtoms", "SlotStats", "StoreStats"]
 
 
 class SeedAtoms(BaseModel):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["incidence_matrix", "cooccurrence_counts", "n_pairs", "association", "pmi_npmi"]
+__all__ = ["association", "cooccurrence_counts", "incidence_matrix", "n_pairs", "pmi_npmi"]
 
 
 def incidence_matrix(memberships: Sequence[Sequence[int]], n_atoms: int) -> sp.csr_matrix:

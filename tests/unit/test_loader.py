@@ -14,8 +14,14 @@ from adr_graph.seeds import SeedLoadResult, iter_seeds, load_seeds, write_seeds
 
 
 def seed_dict(i: int, domain: str = "algorithm", **extra: Any) -> dict[str, Any]:
-    return {"id": f"mine/{i}", "domain": domain, "statement": f"Task {i}.",
-            "source": "me", "license": "MIT", **extra}
+    return {
+        "id": f"mine/{i}",
+        "domain": domain,
+        "statement": f"Task {i}.",
+        "source": "me",
+        "license": "MIT",
+        **extra,
+    }
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -24,8 +30,10 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    seeds = [Seed(**seed_dict(1, solution="def f(): pass", metadata={"k": [1, 2]})),
-             Seed(**seed_dict(2, domain="tool_usage"))]
+    seeds = [
+        Seed(**seed_dict(1, solution="def f(): pass", metadata={"k": [1, 2]})),
+        Seed(**seed_dict(2, domain="tool_usage")),
+    ]
     path = tmp_path / "sub" / "seeds.jsonl"
     assert write_seeds(seeds, path) == 2
     result = load_seeds(path)
@@ -35,8 +43,9 @@ def test_round_trip(tmp_path: Path) -> None:
 
 
 def test_blank_lines_are_skipped_and_numbered(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "s.jsonl",
-                       ["", json.dumps(seed_dict(1)), "   ", json.dumps(seed_dict(1))])
+    path = write_lines(
+        tmp_path / "s.jsonl", ["", json.dumps(seed_dict(1)), "   ", json.dumps(seed_dict(1))]
+    )
     with pytest.raises(InputError) as info:
         load_seeds(path)
     assert info.value.line == 4 and info.value.field == "id"
@@ -49,8 +58,11 @@ def test_blank_lines_are_skipped_and_numbered(tmp_path: Path) -> None:
         ("{not json", None, "invalid JSON"),
         ("[1, 2]", None, "expected a JSON object, got list"),
         (json.dumps(seed_dict(1, domain="Bad Domain")), "domain", "pattern"),
-        (json.dumps({k: v for k, v in seed_dict(1).items() if k != "statement"}),
-         "statement", "Field required"),
+        (
+            json.dumps({k: v for k, v in seed_dict(1).items() if k != "statement"}),
+            "statement",
+            "Field required",
+        ),
         (json.dumps(seed_dict(1, id="has space")), "id", "letters, digits"),
         (json.dumps(seed_dict(1, color="red")), "color", "Extra inputs"),
         (json.dumps(seed_dict(1, metadata=[])), "metadata", "dictionary"),
@@ -84,8 +96,10 @@ def test_invalid_utf8(tmp_path: Path) -> None:
 
 
 def test_domain_filter(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "s.jsonl",
-                       [json.dumps(seed_dict(1)), json.dumps(seed_dict(2, domain="tool_usage"))])
+    path = write_lines(
+        tmp_path / "s.jsonl",
+        [json.dumps(seed_dict(1)), json.dumps(seed_dict(2, domain="tool_usage"))],
+    )
     assert len(load_seeds(path, domains=["algorithm", "tool_usage"]).seeds) == 2
     with pytest.raises(InputError) as info:
         load_seeds(path, domains={"algorithm", "data_science"})
@@ -97,13 +111,23 @@ def test_domain_filter(tmp_path: Path) -> None:
 
 
 def test_skip_bad_counts(tmp_path: Path) -> None:
-    lines = [json.dumps(seed_dict(1)), "{oops", json.dumps(seed_dict(2)), "3",
-             json.dumps(seed_dict(1)), json.dumps(seed_dict(4, domain=""))]
+    lines = [
+        json.dumps(seed_dict(1)),
+        "{oops",
+        json.dumps(seed_dict(2)),
+        "3",
+        json.dumps(seed_dict(1)),
+        json.dumps(seed_dict(4, domain="")),
+    ]
     path = write_lines(tmp_path / "s.jsonl", lines)
     result = load_seeds(path, skip_bad=True)
     assert [s.id for s in result.seeds] == ["mine/1", "mine/2"]
     assert [(e.line, e.field) for e in result.errors] == [
-        (2, None), (4, None), (5, "id"), (6, "domain")]
+        (2, None),
+        (4, None),
+        (5, "id"),
+        (6, "domain"),
+    ]
     errors: list[InputError] = []
     assert len(list(iter_seeds(path, skip_bad=True, errors=errors))) == 2
     assert len(errors) == 4

@@ -21,17 +21,25 @@ from adr_graph.store import snapshot as snapshot_mod
 
 def fill(store: EmbeddedStore, generation: int, n_seeds: int) -> None:
     """Generation ``g`` holds atoms a0..a{g} and n_seeds seeds tagged with generation g."""
-    atoms = [Atom(id=f"algorithm/technique/a{i}", domain="algorithm", slot="technique", name=f"a{i}")
-             for i in range(generation + 1)]
+    atoms = [
+        Atom(id=f"algorithm/technique/a{i}", domain="algorithm", slot="technique", name=f"a{i}")
+        for i in range(generation + 1)
+    ]
     store.upsert_atoms(atoms)
     store.set_memberships(
-        SeedAtoms(seed_id=f"g{generation}-s{k}", domain="algorithm", source=f"gen{generation}",
-                  atom_ids=[atoms[k % len(atoms)].id, atoms[-1].id])
+        SeedAtoms(
+            seed_id=f"g{generation}-s{k}",
+            domain="algorithm",
+            source=f"gen{generation}",
+            atom_ids=[atoms[k % len(atoms)].id, atoms[-1].id],
+        )
         for k in range(n_seeds)
     )
 
 
-def test_failure_midway_keeps_previous_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_midway_keeps_previous_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = EmbeddedStore(tmp_path)
     fill(store, 0, 50)
     store.commit()
@@ -64,8 +72,9 @@ def test_keyboard_interrupt_during_commit_keeps_previous_store(
     store = EmbeddedStore(tmp_path)
     fill(store, 0, 10)
     store.commit()
-    monkeypatch.setattr(snapshot_mod, "atomic_write_text",
-                        lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(
+        snapshot_mod, "atomic_write_text", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt())
+    )
     fill(store, 1, 10)
     with pytest.raises(KeyboardInterrupt):
         store.commit()
@@ -79,7 +88,8 @@ WRITER = textwrap.dedent(
     from adr_graph.store import EmbeddedStore
     from tests.unit.test_store_persistence import fill
     store = EmbeddedStore(sys.argv[1])
-    for generation in range(1, 10_000):
+    done = [int(s.removeprefix("gen")) for s in store.stats().sources]
+    for generation in range(max(done, default=0) + 1, 10_000):
         fill(store, generation, 3000)
         store.commit()
         print(generation, flush=True)
@@ -88,14 +98,19 @@ WRITER = textwrap.dedent(
 
 
 def test_kill_9_during_commits_never_corrupts(tmp_path: Path) -> None:
-    """SIGKILL a writer at random moments; every reopen sees one complete generation."""
+    """SIGKILL a resuming writer at random moments; every reopen sees whole generations."""
     rng = random.Random(1234)
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     kills, seen = 0, set()
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=root, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(rng.uniform(0.8, 3.0))
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
@@ -106,7 +121,7 @@ def test_kill_9_during_commits_never_corrupts(tmp_path: Path) -> None:
             continue
         # seeds of every generation g carry atom a{g}; the newest generation is complete
         newest = max(int(s.removeprefix("gen")) for s in stats.sources)
-        assert stats.sources[f"gen{newest}"] == 3000
+        assert stats.sources == {f"gen{g}": 3000 for g in range(1, newest + 1)}
         assert stats.atoms == newest + 1
         seen.add(newest)
     assert kills >= 3

@@ -1,0 +1,125 @@
+"""Constraint phrases from statement text: size bounds, value ranges, complexity.
+
+Bounds are bucketed to the nearest power of ten so that ``5 * 10^4`` and ``10^5``
+become one atom.
+
+>>> find_constraints("- 1 <= nums.length <= 10^5\\n- -10^9 <= nums[i] <= 10^9")
+['input size up to 1e5', 'values up to 1e9', 'negative values allowed']
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import math
+import re
+
+__all__ = ["find_constraints", "normalise_math_text", "parse_bound"]
+
+_NUM = r"-?\d[\d,]*(?:\.\d+)?(?:[ \t]*(?:\^|\*\*|\*|\u00d7|\+|-)[ \t]*-?\d[\d,]*)*(?:e\d+)?"
+_BOUND_RE = re.compile(
+    rf"(?P<lo>{_NUM})\s*(?:<=|<)\s*(?P<var>[A-Za-z_][^<>=\n;]{{0,60}}?)\s*(?:<=|<)\s*(?P<hi>{_NUM})")
+_UPPER_RE = re.compile(
+    rf"(?P<var>[A-Za-z_][\w.\[\]()]{{0,40}})\s*<=\s*(?P<hi>{_NUM})(?!\s*(?:<|\d))")
+_BIG_O_RE = re.compile(r"\bO\(\s*([^()]{1,30}?(?:\([^()]*\))?[^()]{0,20}?)\s*\)")
+_SIZE_VAR = re.compile(r"length|len\(|\.size|size|^n$|^m$|number of|count|^q$|queries|nodes"
+                       r"|edges|^n\s*,|, *n$", re.IGNORECASE)
+_CALLS_RE = re.compile(r"at most\s+(" + _NUM + r")\s+calls", re.IGNORECASE)
+
+
+def normalise_math_text(text: str) -> str:
+    """Unescape HTML, turn ``<sup>``/``<sub>`` into ``^``/``_`` and drop markup.
+
+    >>> normalise_math_text("<code>1 &lt;= n &lt;= 10<sup>5</sup></code>")
+    '1 <= n <= 10^5'
+    """
+    text = re.sub(r"<sup>\s*", "^", text, flags=re.IGNORECASE)
+    text = re.sub(r"<sub>\s*", "_", text, flags=re.IGNORECASE)
+    text = re.sub(r"<[^>]{1,40}>", "", text)
+    text = html.unescape(text).replace("\u2264", "<=").replace("\u2265", ">=")
+    return text.replace("`", "").replace("\u00a0", " ").replace("$", "")
+
+
+def _eval_node(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_eval_node(node.operand)
+    if isinstance(node, ast.BinOp):
+        left, right = _eval_node(node.left), _eval_node(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) <= 400:
+            return float(left**right)
+        ops = {ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}
+        for op_type, value in ops.items():
+            if isinstance(node.op, op_type):
+                return value
+    raise ValueError("unsupported bound expression")
+
+
+def parse_bound(text: str) -> float | None:
+    """Numeric value of a bound such as ``2 * 10^4`` or ``2^31 - 1``; ``None`` if unclear.
+
+    >>> parse_bound("2 * 10^4"), parse_bound("2^31 - 1"), parse_bound("1,000")
+    (20000.0, 2147483647.0, 1000.0)
+    """
+    expr = text.replace(",", "").replace("^", "**").replace("\u00d7", "*")
+    try:
+        return _eval_node(ast.parse(expr.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, OverflowError, RecursionError):
+        return None
+
+
+def _bucket(value: float) -> str:
+    exponent = max(0, round(math.log10(value))) if value >= 1 else 0
+    return f"1e{exponent}"
+
+
+def _bounds(text: str) -> list[tuple[str, float, float | None]]:
+    found = [(m["var"].strip(), parse_bound(m["hi"]), parse_bound(m["lo"]))
+             for m in _BOUND_RE.finditer(text)]
+    if not found:
+        found = [(m["var"].strip(), parse_bound(m["hi"]), None) for m in _UPPER_RE.finditer(text)]
+    return [(var, hi, lo) for var, hi, lo in found if hi is not None]
+
+
+def _complexities(text: str) -> list[str]:
+    names = []
+    for match in _BIG_O_RE.finditer(text):
+        inner = re.sub(r"\s+", " ", match.group(1)).strip()
+        before = text[max(0, match.start() - 40):match.start()].lower()
+        after = text[match.end():match.end() + 20].lower()
+        kind = "space" if re.search(r"space|memory", before + " " + after) else "time"
+        if kind == "space" and inner == "1":
+            names.append("constant extra space")
+        else:
+            names.append(f"{kind} complexity O({inner})")
+    return names
+
+
+def find_constraints(text: str) -> list[str]:
+    """Canonical constraint phrases found in ``text`` (statement plus constraint list)."""
+    text = normalise_math_text(text)
+    sizes: list[float] = []
+    values: list[float] = []
+    negative = False
+    for var, hi, lo in _bounds(text):
+        is_size = _SIZE_VAR.search(var) is not None and abs(hi) <= 1e6
+        (sizes if is_size else values).append(abs(hi))
+        negative = negative or (lo is not None and lo < 0)
+    names = []
+    if sizes:
+        names.append(f"input size up to {_bucket(max(sizes))}")
+    if values:
+        names.append(f"values up to {_bucket(max(values))}")
+    if negative:
+        names.append("negative values allowed")
+    calls = [parse_bound(m.group(1)) for m in _CALLS_RE.finditer(text)]
+    if any(c for c in calls):
+        names.append(f"up to {_bucket(max(c for c in calls if c))} operations")
+    names.extend(_complexities(text))
+    lowered = text.lower()
+    if re.search(r"\bin[- ]place\b", lowered):
+        names.append("in-place modification")
+    if re.search(r"constant (?:extra )?(?:space|memory)", lowered):
+        names.append("constant extra space")
+    return list(dict.fromkeys(names))
