@@ -13,19 +13,19 @@ import pytest
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 
-def test_run_builds_the_real_graph(tmp_path: Path) -> None:
+def run_json(cwd: Path) -> tuple[dict, str]:
+    """Run the installed ``adr-graph run --json`` in ``cwd``; return its JSON and stderr."""
     exe = shutil.which("adr-graph", path=str(Path(sys.executable).parent))
     assert exe, "the adr-graph console script is not installed in this environment"
     done = subprocess.run(
-        [exe, "run", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+        [exe, "run", "--json"], cwd=cwd, capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    stats = json.loads(done.stdout)
+    return json.loads(done.stdout), done.stderr
+
+
+def test_run_builds_the_real_graph(tmp_path: Path) -> None:
+    stats, stderr = run_json(tmp_path)
     # all trainable seeds: 164 + 3002 + 1405 + 709 (DataFrameBench train) + 3556
     assert stats["seeds"] == 8836
     assert stats["sources"]["dataframebench==0.1.1"] == 709
@@ -43,15 +43,6 @@ def test_run_builds_the_real_graph(tmp_path: Path) -> None:
                     slots[slot["name"]]["memberships"] >= 0.95 * stats["domains"][domain]["seeds"]
                 )
     assert stats["cooccurrence_edges"] > 10_000
-    assert "co-occurrence edges" in done.stderr
+    assert "co-occurrence edges" in stderr
     # a second run reuses the downloaded wheels and leaves the graph identical
-    again = subprocess.run(
-        [exe, "run", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert json.loads(again.stdout) == stats
+    assert run_json(tmp_path)[0] == stats
