@@ -23,14 +23,17 @@ from pydantic import (
 
 __all__ = [
     "DOMAINS",
+    "EDGE_TYPES",
     "Atom",
     "AtomCandidate",
+    "AtomEdge",
     "AtomRef",
     "AtomSet",
     "Cardinality",
     "Cooccurrence",
     "Domain",
     "ElementSchema",
+    "MergeEvidence",
     "PairEvidence",
     "ScoreBreakdown",
     "Seed",
@@ -160,6 +163,15 @@ class AtomCandidate(_Record):
     extractor: str
 
 
+class MergeEvidence(_Record):
+    """Why a near-duplicate was folded into a canonical atom."""
+
+    merged_id: str
+    name: str
+    score: float
+    method: str
+
+
 class Atom(_Record):
     """A canonical element value with provenance."""
 
@@ -172,6 +184,31 @@ class Atom(_Record):
     embedding: list[float] | None = None
     frequency: int = Field(default=0, ge=0)
     extractors: list[str] = Field(default_factory=list)
+    merged_from: list[MergeEvidence] = Field(default_factory=list)
+
+
+#: Typed atom-atom relationships a store keeps besides derived co-occurrence.
+EDGE_TYPES: tuple[str, ...] = ("SIMILAR", "INCOMPATIBLE")
+
+
+class AtomEdge(_Record):
+    """A typed, undirected atom-atom edge; ``(a, b, type)`` is its key, with ``a < b``."""
+
+    a: str
+    b: str
+    type: str
+    score: float = 0.0
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _canonical(self) -> AtomEdge:
+        if self.type not in EDGE_TYPES:
+            raise ValueError(f"edge type {self.type!r} is not one of {', '.join(EDGE_TYPES)}")
+        if self.a == self.b:
+            raise ValueError("an edge needs two different atoms")
+        if self.b < self.a:
+            self.a, self.b = self.b, self.a
+        return self
 
 
 class Cooccurrence(_Record):

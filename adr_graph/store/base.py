@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel, Field
 
-from ..records import Atom, Cooccurrence
+from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence
 
 __all__ = ["DomainStats", "GraphStore", "Projection", "SeedAtoms", "SlotStats", "StoreStats"]
 
@@ -78,6 +78,12 @@ class GraphStore(Protocol):
     def upsert_atoms(self, atoms: Iterable[Atom]) -> int: ...
 
     def set_memberships(self, rows: Iterable[SeedAtoms]) -> int: ...
+
+    def upsert_edges(self, edges: Iterable[AtomEdge]) -> int: ...
+
+    def merge_atoms(self, canonical: str, duplicate: str, evidence: MergeEvidence) -> None: ...
+
+    def iter_edges(self, edge_type: str | None = None) -> Iterator[AtomEdge]: ...
 
     def get_atom(self, atom_id: str) -> Atom | None: ...
 

@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import StoreError
-from ..records import Atom, Cooccurrence
+from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence
 from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
 from .cooccur import cooccurrence_counts, incidence_matrix, n_pairs, pmi_npmi
 from .snapshot import current_snapshot, read_snapshot, write_snapshot
@@ -116,13 +116,38 @@ class EmbeddedStore:
         self._projection = None
         return count
 
+    def upsert_edges(self, edges: Iterable[AtomEdge]) -> int:
+        """Insert or replace typed atom-atom edges (key: both ends and the type)."""
+        count = 0
+        for edge in edges:
+            for end in (edge.a, edge.b):
+                if (ATOM, end) not in self.graph:
+                    raise StoreError(f"{edge.type} edge refers to unknown atom {end!r}")
+            self.graph.add_edge((ATOM, edge.a), (ATOM, edge.b), key=edge.type, record=edge)
+            count += 1
+        return count
+
+    def merge_atoms(self, canonical: str, duplicate: str, evidence: MergeEvidence) -> None:
+        """Fold ``duplicate`` into ``canonical``: memberships move, names become aliases."""
+        keep, drop = self.get_atom(canonical), self.get_atom(duplicate)
+        if keep is None or drop is None or canonical == duplicate:
+            raise StoreError(f"cannot merge {duplicate!r} into {canonical!r}: unknown or same atom")
+        for seed in self.atom_seeds(duplicate):
+            self.graph.add_edge((SEED, seed), (ATOM, canonical), key=HAS_ATOM)
+        merged = merge_atom(keep, drop.model_copy(update={"id": canonical, "slot": keep.slot}))
+        merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
+        merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
+        self.graph.remove_node((ATOM, duplicate))
+        self.graph.nodes[(ATOM, canonical)]["record"] = merged.model_copy(update={"frequency": 0})
+        self._projection = None
+
     # -- reads ----------------------------------------------------------------
     def get_atom(self, atom_id: str) -> Atom | None:
         data = self.graph.nodes.get((ATOM, atom_id))
         if data is None:
             return None
         record: Atom = data["record"]
-        return record.model_copy(update={"frequency": self.graph.in_degree((ATOM, atom_id))})
+        return record.model_copy(update={"frequency": self._frequency((ATOM, atom_id))})
 
     def iter_atoms(self, domain: str | None = None, slot: str | None = None) -> Iterator[Atom]:
         for node, data in self.graph.nodes(data=True):
@@ -132,7 +157,7 @@ class EmbeddedStore:
             if (domain is None or record.domain == domain) and (
                 slot is None or record.slot == slot
             ):
-                yield record.model_copy(update={"frequency": self.graph.in_degree(node)})
+                yield record.model_copy(update={"frequency": self._frequency(node)})
 
     def seed_atoms(self, seed_id: str) -> list[str]:
         node = (SEED, seed_id)
@@ -140,7 +165,18 @@ class EmbeddedStore:
 
     def atom_seeds(self, atom_id: str) -> list[str]:
         node = (ATOM, atom_id)
-        return [s for (_, s), _ in self.graph.in_edges(node)] if node in self.graph else []
+        if node not in self.graph:
+            return []
+        return [s for (_, s), _, key in self.graph.in_edges(node, keys=True) if key == HAS_ATOM]
+
+    def _frequency(self, node: tuple[str, str]) -> int:
+        return sum(1 for *_e, key in self.graph.in_edges(node, keys=True) if key == HAS_ATOM)
+
+    def iter_edges(self, edge_type: str | None = None) -> Iterator[AtomEdge]:
+        """Typed atom-atom edges, optionally of one type."""
+        for _a, _b, key, data in self.graph.edges(keys=True, data=True):
+            if key != HAS_ATOM and (edge_type is None or key == edge_type):
+                yield data["record"]
 
     def iter_memberships(self) -> Iterator[SeedAtoms]:
         for node, data in self.graph.nodes(data=True):
@@ -230,7 +266,7 @@ class EmbeddedStore:
             store=self.location,
             seeds=sum(sources.values()),
             atoms=sum(d.atoms for d in domains.values()),
-            memberships=sum(1 for _ in self.graph.edges()),
+            memberships=sum(1 for *_e, k in self.graph.edges(keys=True) if k == HAS_ATOM),
             cooccurrence_edges=n_pairs(self.projection().counts),
             domains=dict(sorted(domains.items())),
             sources=dict(sorted(sources.items())),
@@ -242,7 +278,8 @@ class EmbeddedStore:
         if self.path is None:
             return
         atoms = (a.model_copy(update={"frequency": 0}) for a in self.iter_atoms())
-        write_snapshot(self.path, {"atoms": atoms, "seeds": self.iter_memberships()})
+        tables = {"atoms": atoms, "seeds": self.iter_memberships(), "edges": self.iter_edges()}
+        write_snapshot(self.path, tables)
         log.info("committed store %s", self.path)
 
     def _load(self, path: Path) -> None:
@@ -251,9 +288,10 @@ class EmbeddedStore:
         folder = current_snapshot(path)
         if folder is None:
             return
-        tables = read_snapshot(folder, {"atoms": Atom, "seeds": SeedAtoms})
+        tables = read_snapshot(folder, {"atoms": Atom, "seeds": SeedAtoms, "edges": AtomEdge})
         self.upsert_atoms(a for a in tables["atoms"] if isinstance(a, Atom))
         self.set_memberships(s for s in tables["seeds"] if isinstance(s, SeedAtoms))
+        self.upsert_edges(e for e in tables["edges"] if isinstance(e, AtomEdge))
 
     def close(self) -> None:
         self._projection = None

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -81,7 +81,7 @@ def _write_jsonl(path: Path, rows: Iterable[BaseModel]) -> int:
     return count
 
 
-def write_snapshot(root: Path, tables: dict[str, Iterable[BaseModel]]) -> Path:
+def write_snapshot(root: Path, tables: Mapping[str, Iterable[BaseModel]]) -> Path:
     """Write ``tables`` (file stem -> rows) as a new snapshot and make it current."""
     with store_lock(root):
         snapshots = root / _SNAPSHOTS

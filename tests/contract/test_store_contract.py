@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from adr_graph.errors import StoreError
-from adr_graph.records import Atom
+from adr_graph.records import Atom, AtomEdge, MergeEvidence
 from adr_graph.store import GraphStore, SeedAtoms
 
 from .conftest import StoreHarness
@@ -165,3 +165,47 @@ def test_reopen_is_lossless(harness: StoreHarness) -> None:
         {s: sorted(again.seed_atoms(s)) for s in ("s1", "s2", "s3", "s4")},
     )
     assert after == before
+
+
+def test_typed_edges_round_trip_and_do_not_count_as_memberships(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    store.upsert_edges([AtomEdge(a=HEAP.id, b=DEQUE.id, type="SIMILAR", score=0.61, source="t")])
+    store.upsert_edges([AtomEdge(a=DEQUE.id, b=HEAP.id, type="SIMILAR", score=0.7)])  # replaces
+    store.upsert_edges([AtomEdge(a=BFS.id, b=HEAP.id, type="INCOMPATIBLE")])
+    assert [e.score for e in store.iter_edges("SIMILAR")] == [0.7]
+    assert len(list(store.iter_edges())) == 2
+    assert store.get_atom(HEAP.id).frequency == 1  # type: ignore[union-attr]
+    assert store.stats().memberships == 8
+    again = harness.reopen(store)
+    assert sorted(e.model_dump_json() for e in again.iter_edges()) == sorted(
+        e.model_dump_json() for e in store.iter_edges()
+    )
+    with pytest.raises(StoreError, match="unknown atom"):
+        again.upsert_edges([AtomEdge(a=BFS.id, b="algorithm/technique/nope", type="SIMILAR")])
+
+
+def test_merge_atoms_moves_memberships(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    store.upsert_atoms([atom("data_structure", "double-ended-queue", aliases=["dequeue"])])
+    store.set_memberships([row("s5", BFS, atom("data_structure", "double-ended-queue"))])
+    evidence = MergeEvidence(
+        merged_id="algorithm/data_structure/double-ended-queue",
+        name="double-ended-queue",
+        score=0.93,
+        method="test",
+    )
+    store.merge_atoms(DEQUE.id, evidence.merged_id, evidence)
+    assert store.get_atom(evidence.merged_id) is None
+    kept = store.get_atom(DEQUE.id)
+    assert kept is not None and kept.frequency == 3
+    assert kept.aliases == ["double-ended-queue", "dequeue"] or set(kept.aliases) == {
+        "double-ended-queue",
+        "dequeue",
+    }
+    assert kept.merged_from == [evidence]
+    assert store.cooccurrence(BFS.id, DEQUE.id).count == 3  # type: ignore[union-attr]
+    assert DEQUE.id in store.seed_atoms("s5")
+    again = harness.reopen(store)
+    assert again.get_atom(DEQUE.id) == kept
+    with pytest.raises(StoreError):
+        again.merge_atoms(DEQUE.id, DEQUE.id, evidence)
