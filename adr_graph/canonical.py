@@ -230,8 +230,6 @@ def _merge_groups(
             store.merge_atoms(atoms[keep].id, atoms[m].id, ev)
             evidence.append(ev)
             gone.add(m)
-        # the store keeps the duplicate's vector on merge; restore the canonical's own
-        store.upsert_atoms([atoms[keep].model_copy(update={"embedding": vectors[keep].tolist()})])
     return evidence, gone
 
 
@@ -255,6 +253,30 @@ def _similar_edges(
     return [edges[key] for key in sorted(edges)]
 
 
+def _reembed_survivors(
+    store: GraphStore,
+    atoms: Sequence[Atom],
+    vectors: np.ndarray,
+    groups: dict[int, list[int]],
+    embedder: Embedder,
+    gone: set[int],
+) -> None:
+    """Embed each surviving atom again from its merged text (aliases now included).
+
+    Its SIMILAR edges then use that vector, and the next run finds every text in the
+    cache with the same vectors, so canonicalisation is a fixed point.
+    """
+    survivors = sorted({m for members in groups.values() for m in members} - gone)
+    merged = [store.get_atom(atoms[i].id) for i in survivors]
+    fresh = embedder.encode([atom_text(a) for a in merged if a is not None])
+    vectors[survivors] = fresh
+    store.upsert_atoms(
+        a.model_copy(update={"embedding": v.tolist()})
+        for a, v in zip(merged, fresh, strict=True)
+        if a is not None
+    )
+
+
 def _canonicalise_group(
     store: GraphStore,
     atoms: list[Atom],
@@ -272,6 +294,8 @@ def _canonicalise_group(
         pairs = candidate_pairs(vectors, k, similar_low)
         groups = _cluster(atoms, pairs, (merge_threshold, similar_low))
     merged, gone = _merge_groups(store, atoms, vectors, groups, f"cosine:{embedder.name}")
+    if groups:
+        _reembed_survivors(store, atoms, vectors, groups, embedder, gone)
     keep = [i for i in range(len(atoms)) if i not in gone]
     edges = _similar_edges(
         [atoms[i] for i in keep], vectors[keep], k, similar_low, merge_threshold, embedder.name

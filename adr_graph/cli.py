@@ -15,15 +15,12 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .cli_steps import IngestOutcome, LlmOptions, err, ingest_and_canonicalise
 from .errors import AdrGraphError, InputError
-from .pipeline import IngestReport, ingest
 from .records import Seed
-from .schema import load_schemas
 from .seeds.corpora import CORPORA, fetch_corpora
 from .seeds.loader import load_seeds, write_seeds
 from .store import StoreStats, open_store
@@ -31,7 +28,6 @@ from .store import StoreStats, open_store
 __all__ = ["app", "main"]
 
 log = logging.getLogger("adr_graph")
-err = Console(stderr=True)
 
 app = typer.Typer(
     name="adr-graph",
@@ -102,17 +98,6 @@ def _emit_json(payload: Any) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-
-
 def _corpus_names(value: str) -> list[str]:
     names = [n.strip() for n in value.split(",") if n.strip()]
     unknown = [n for n in names if n not in CORPORA]
@@ -158,58 +143,84 @@ def seeds_fetch(
         _emit_json({"seeds": str(target), "counts": counts, "total": sum(counts.values())})
 
 
-def _ingest_file(path: Path, store_uri: str, *, skip_bad: bool, include_eval: bool) -> IngestReport:
-    from .extract.static import extract_static
+ExtractorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--extractor",
+        help="Atom extractor: static (offline AST + statement rules) or llm "
+        "(OpenAI-compatible endpoint). Default: static, or llm when --llm-base-url is set "
+        "for `run`.",
+    ),
+]
+EmbedderOpt = Annotated[
+    str,
+    typer.Option(
+        "--embedder",
+        help="Embedder for canonicalisation: minilm (all-MiniLM-L6-v2, offline) or hashing "
+        "(deterministic, for tests).",
+    ),
+]
+NoCanonOpt = Annotated[
+    bool,
+    typer.Option("--no-canonicalise", help="Skip embedding, merging and SIMILAR edges."),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--llm-base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible API URL."),
+]
+ApiKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm-api-key",
+        envvar="OPENAI_API_KEY",
+        help="API key for the endpoint.",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        envvar="ADR_GRAPH_MODEL",
+        help="Model name; default: the first one the endpoint lists.",
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--llm-concurrency", min=1, help="LLM requests in flight at once.")
+]
+JsonModeOpt = Annotated[
+    bool,
+    typer.Option("--llm-json-mode", help="Ask the endpoint for JSON-constrained replies."),
+]
 
-    schemas = load_schemas()
-    loaded = load_seeds(path, domains=set(schemas), skip_bad=skip_bad)
-    for problem in loaded.errors[:5]:
-        err.print(f"[yellow]skipped[/] {problem}")
-    if loaded.errors:
-        err.print(f"[yellow]skipped {len(loaded.errors)} bad line(s) in {path}[/]")
-    store = open_store(store_uri)
-    with _progress() as bar:
-        task = bar.add_task("extracting atoms", total=len(loaded.seeds))
-        report = ingest(
-            loaded.seeds,
-            store,
-            schemas,
-            extract_static,
-            include_eval_splits=include_eval,
-            on_seed=lambda _seed: bar.advance(task),
-        )
-    with err.status("writing store"):
-        store.commit()
-    store.close()
-    err.print(
-        f"ingested {report.seeds} seeds into {store.location}: {report.new_atoms} new atoms, "
-        f"{report.memberships} memberships"
-        + (
-            f", {report.skipped_eval_split} evaluation-only seeds skipped"
-            if report.skipped_eval_split
-            else ""
-        )
+
+def _outcome(
+    seeds: Path,
+    store: str,
+    cache: Path,
+    extractor: str,
+    embedder: str | None,
+    llm: LlmOptions,
+    **flags: bool,
+) -> IngestOutcome:
+    return ingest_and_canonicalise(
+        seeds, store, cache, extractor=extractor, embedder=embedder, llm=llm, **flags
     )
-    return report
-
-
-def _report_dict(report: IngestReport) -> dict[str, Any]:
-    return {
-        "seeds": report.seeds,
-        "new_atoms": report.new_atoms,
-        "memberships": report.memberships,
-        "seeds_without_atoms": report.seeds_without_atoms,
-        "skipped_eval_split": report.skipped_eval_split,
-        "by_domain": dict(report.by_domain),
-        "by_slot": dict(sorted(report.by_slot.items())),
-    }
 
 
 @app.command("ingest")
 def ingest_cmd(
     seeds: Annotated[Path, typer.Argument(help="Seeds JSONL (adr-graph seed schema).")],
     store: StoreOpt = DEFAULT_STORE,
-    extractor: Annotated[str, typer.Option("--extractor", help="Atom extractor.")] = "static",
+    cache: CacheOpt = DEFAULT_CACHE,
+    extractor: ExtractorOpt = None,
+    embedder: EmbedderOpt = "minilm",
+    no_canonicalise: NoCanonOpt = False,
+    llm_base_url: BaseUrlOpt = None,
+    llm_api_key: ApiKeyOpt = None,
+    model: ModelOpt = None,
+    llm_concurrency: ConcurrencyOpt = 4,
+    llm_json_mode: JsonModeOpt = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count bad lines.")] = False,
     include_eval_splits: Annotated[
         bool,
@@ -219,15 +230,20 @@ def ingest_cmd(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Decompose seeds into atoms and add them to the store."""
-    if extractor != "static":
-        raise InputError(
-            f"extractor {extractor!r} is not available in this version; use --extractor static",
-            field="--extractor",
-        )
-    report = _ingest_file(seeds, store, skip_bad=skip_bad, include_eval=include_eval_splits)
+    """Decompose seeds into atoms, add them to the store, then canonicalise the atoms."""
+    llm = LlmOptions(llm_base_url, llm_api_key, model, llm_concurrency, json_mode=llm_json_mode)
+    outcome = _outcome(
+        seeds,
+        store,
+        cache,
+        extractor or "static",
+        None if no_canonicalise else embedder,
+        llm,
+        skip_bad=skip_bad,
+        include_eval=include_eval_splits,
+    )
     if as_json:
-        _emit_json(_report_dict(report))
+        _emit_json(outcome.as_dict())
 
 
 def _print_stats(stats: StoreStats) -> None:
@@ -267,15 +283,28 @@ def run_cmd(
     store: StoreOpt = DEFAULT_STORE,
     cache: CacheOpt = DEFAULT_CACHE,
     corpus: CorpusOpt = ALL_CORPORA,
+    extractor: ExtractorOpt = None,
+    embedder: EmbedderOpt = "minilm",
+    llm_base_url: BaseUrlOpt = None,
+    llm_api_key: ApiKeyOpt = None,
+    model: ModelOpt = None,
+    llm_concurrency: ConcurrencyOpt = 4,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole pipeline on the embedded default: fetch -> ingest -> stats."""
-    seeds_path, _counts = _fetch(_corpus_names(corpus), cache, None)
-    _ingest_file(seeds_path, store, skip_bad=False, include_eval=False)
+    """The whole pipeline on the embedded default: fetch -> ingest -> canonicalise -> stats.
+
+    Uses the static extractor, or the LLM one when an endpoint is configured
+    (--llm-base-url / OPENAI_BASE_URL).
+    """
+    seeds_path, counts = _fetch(_corpus_names(corpus), cache, None)
+    chosen = extractor or ("llm" if llm_base_url else "static")
+    llm = LlmOptions(llm_base_url, llm_api_key, model, llm_concurrency)
+    outcome = _outcome(seeds_path, store, cache, chosen, embedder, llm)
     stats = open_store(store).stats()
     _print_stats(stats)
     if as_json:
-        _emit_json(stats)
+        doc = {"corpora": counts, "ingest": outcome.as_dict(), "stats": stats.model_dump()}
+        _emit_json(doc)
 
 
 def _fail(exc: Exception) -> None:

@@ -23,7 +23,14 @@ from .errors import InputError
 from .records import Atom, AtomCandidate, ElementSchema, Seed, atom_id
 from .store.base import GraphStore, SeedAtoms
 
-__all__ = ["Extractor", "IngestReport", "candidates_to_atoms", "ingest", "is_trainable"]
+__all__ = [
+    "Extractor",
+    "IngestReport",
+    "candidates_to_atoms",
+    "ingest",
+    "is_trainable",
+    "merged_ids",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +106,7 @@ def ingest(
     ``InputError``; seeds from evaluation-only splits are skipped unless asked for.
     """
     report = IngestReport()
+    redirect = merged_ids(store)
     atoms: dict[str, Atom] = {}
     rows: list[SeedAtoms] = []
     for seed in seeds:
@@ -112,7 +120,8 @@ def ingest(
             raise InputError(
                 f"no element schema for domain {seed.domain!r}", path=seed.id, field="domain"
             )
-        seed_atoms = candidates_to_atoms(seed, extractor(seed, schema), schema)
+        found = candidates_to_atoms(seed, extractor(seed, schema), schema)
+        seed_atoms = _redirect(found, redirect)
         _count(report, seed, seed_atoms)
         for atom in seed_atoms:
             atoms[atom.id] = atom if atom.id not in atoms else _merge_new(atoms[atom.id], atom)
@@ -129,6 +138,26 @@ def ingest(
             report.new_atoms += _flush(store, atoms, rows)
     report.new_atoms += _flush(store, atoms, rows)
     return report
+
+
+def merged_ids(store: GraphStore) -> dict[str, str]:
+    """Map of atom ids merged away by canonicalisation to the atom that absorbed them.
+
+    Re-ingesting a corpus then adds memberships to the canonical atom instead of
+    resurrecting its duplicates.
+    """
+    return {ev.merged_id: atom.id for atom in store.iter_atoms() for ev in atom.merged_from}
+
+
+def _redirect(seed_atoms: list[Atom], redirect: Mapping[str, str]) -> list[Atom]:
+    if not redirect:
+        return seed_atoms
+    out: dict[str, Atom] = {}
+    for atom in seed_atoms:
+        target = redirect.get(atom.id, atom.id)
+        moved = atom if target == atom.id else atom.model_copy(update={"id": target})
+        out[target] = moved if target not in out else _merge_new(out[target], moved)
+    return list(out.values())
 
 
 def _count(report: IngestReport, seed: Seed, seed_atoms: list[Atom]) -> None:

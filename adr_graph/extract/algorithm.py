@@ -71,10 +71,22 @@ def text_structures(text: str, *, limit: int = 2) -> list[str]:
     return names[:limit]
 
 
-_CLASS_STRUCTURES = {"TreeNode": "binary tree", "ListNode": "linked list", "Node": "tree",
-                     "NestedInteger": "tree", "Interval": "array"}
-_KIND_NAMES = {"list": "array", "matrix": "matrix", "str": "string", "dict": "hash map",
-               "set": "hash set", "tuple": "tuple", "deque": "deque"}
+_CLASS_STRUCTURES = {
+    "TreeNode": "binary tree",
+    "ListNode": "linked list",
+    "Node": "tree",
+    "NestedInteger": "tree",
+    "Interval": "array",
+}
+_KIND_NAMES = {
+    "list": "array",
+    "matrix": "matrix",
+    "str": "string",
+    "dict": "hash map",
+    "set": "hash set",
+    "tuple": "tuple",
+    "deque": "deque",
+}
 
 
 def _signatures(meta: dict[str, Any]) -> list[str]:
@@ -105,8 +117,10 @@ def signature_structures(meta: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-_RANKS = {"technique": {n: i for i, n in enumerate(TECHNIQUE_ORDER)},
-          "data_structure": {n: i for i, n in enumerate(STRUCTURE_ORDER)}}
+_RANKS = {
+    "technique": {n: i for i, n in enumerate(TECHNIQUE_ORDER)},
+    "data_structure": {n: i for i, n in enumerate(STRUCTURE_ORDER)},
+}
 
 
 def _specificity(found: Found) -> int:
@@ -124,22 +138,26 @@ def _code_atoms(facts: CodeFacts) -> list[Found]:
     if not techniques:
         techniques = ["iteration"] if has_loop(facts) else ["direct computation"]
     found = [Found("technique", t, "detected in the reference solution") for t in techniques]
-    found += [Found("data_structure", d, "built or used by the reference solution")
-              for d in detect_structures(facts)]
+    found += [
+        Found("data_structure", d, "built or used by the reference solution")
+        for d in detect_structures(facts)
+    ]
     return found
 
 
 def _reads_stdin(facts: CodeFacts) -> bool:
     if "input" in facts.builtin_calls or facts.calls_any("sys.stdin", "fileinput"):
         return True
-    return any(dotted_name(n) == "sys.stdin" for n in facts.nodes
-               if isinstance(n, ast.Attribute))
+    return any(dotted_name(n) == "sys.stdin" for n in facts.nodes if isinstance(n, ast.Attribute))
 
 
 def _io_format(seed: Seed, facts: CodeFacts | None) -> Found:
     meta = seed.metadata
-    topics = [str(t).lower() for t in meta.get("topics") or []] if isinstance(
-        meta.get("topics"), list) else str(meta.get("topics") or "").lower()
+    topics = (
+        [str(t).lower() for t in meta.get("topics") or []]
+        if isinstance(meta.get("topics"), list)
+        else str(meta.get("topics") or "").lower()
+    )
     if facts is not None and _reads_stdin(facts):
         return Found("io_format", "stdin/stdout", "reads standard input, prints the answer")
     class_name = meta.get("class_name") or meta.get("solution_class_name")
@@ -147,8 +165,7 @@ def _io_format(seed: Seed, facts: CodeFacts | None) -> Found:
         return Found("io_format", "stateful class design", "a class whose methods are called")
     if meta.get("topics") is not None or "class Solution" in (seed.solution or seed.statement):
         return Found("io_format", "class method", "a method of class Solution")
-    return Found("io_format", "function arguments and return",
-                 "arguments in, return value out")
+    return Found("io_format", "function arguments and return", "arguments in, return value out")
 
 
 def _statement_text(seed: Seed) -> str:
@@ -163,9 +180,12 @@ def _statement_text(seed: Seed) -> str:
 def _constraint_atoms(seed: Seed, text: str) -> list[Found]:
     found = [Found("constraint", c, "stated in the task") for c in find_constraints(text)]
     if seed.metadata.get("input_generator") and not any(
-            f.name.startswith("input size") for f in found):
-        found += [Found("constraint", c, "from the input generator")
-                  for c in _generator_sizes(str(seed.metadata["input_generator"]))]
+        f.name.startswith("input size") for f in found
+    ):
+        found += [
+            Found("constraint", c, "from the input generator")
+            for c in _generator_sizes(str(seed.metadata["input_generator"]))
+        ]
     return found
 
 
@@ -175,11 +195,15 @@ def _generator_sizes(code: str) -> list[str]:
         return []
     highs = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and dotted_name(node.func) == "range" and node.args
-                and isinstance(node.args[-1], ast.Call)
-                and (dotted_name(node.args[-1].func) or "").endswith("randint")
-                and len(node.args[-1].args) == 2
-                and isinstance(node.args[-1].args[1], ast.Constant)):
+        if (
+            isinstance(node, ast.Call)
+            and dotted_name(node.func) == "range"
+            and node.args
+            and isinstance(node.args[-1], ast.Call)
+            and (dotted_name(node.args[-1].func) or "").endswith("randint")
+            and len(node.args[-1].args) == 2
+            and isinstance(node.args[-1].args[1], ast.Constant)
+        ):
             value = node.args[-1].args[1].value
             if isinstance(value, int) and value > 0:
                 highs.append(value)
@@ -197,12 +221,16 @@ def extract_algorithm(seed: Seed) -> list[Found]:
         found += _code_atoms(facts)
     text = _statement_text(seed)
     if not any(f.slot == "data_structure" for f in found):
-        found += [Found("data_structure", d, "from the method signature")
-                  for d in signature_structures(seed.metadata)]
+        found += [
+            Found("data_structure", d, "from the method signature")
+            for d in signature_structures(seed.metadata)
+        ]
     if not any(f.slot == "data_structure" for f in found):
         inputs = re.split(r"\n\s*output\s*:", text, maxsplit=1, flags=re.IGNORECASE)[0]
-        found += [Found("data_structure", d, "named in the statement")
-                  for d in text_structures(inputs) or ["scalar values"]]
+        found += [
+            Found("data_structure", d, "named in the statement")
+            for d in text_structures(inputs) or ["scalar values"]
+        ]
     if not any(f.slot == "technique" for f in found):
         found.append(Found("technique", "iteration", "no specific technique recognised"))
     found = sorted(found, key=_specificity)

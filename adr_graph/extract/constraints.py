@@ -18,12 +18,17 @@ __all__ = ["find_constraints", "normalise_math_text", "parse_bound"]
 
 _NUM = r"-?\d[\d,]*(?:\.\d+)?(?:[ \t]*(?:\^|\*\*|\*|\u00d7|\+|-)[ \t]*-?\d[\d,]*)*(?:e\d+)?"
 _BOUND_RE = re.compile(
-    rf"(?P<lo>{_NUM})\s*(?:<=|<)\s*(?P<var>[A-Za-z_][^<>=\n;]{{0,60}}?)\s*(?:<=|<)\s*(?P<hi>{_NUM})")
+    rf"(?P<lo>{_NUM})\s*(?:<=|<)\s*(?P<var>[A-Za-z_][^<>=\n;]{{0,60}}?)\s*(?:<=|<)\s*(?P<hi>{_NUM})"
+)
 _UPPER_RE = re.compile(
-    rf"(?P<var>[A-Za-z_][\w.\[\]()]{{0,40}})\s*<=\s*(?P<hi>{_NUM})(?!\s*(?:<|\d))")
+    rf"(?P<var>[A-Za-z_][\w.\[\]()]{{0,40}})\s*<=\s*(?P<hi>{_NUM})(?!\s*(?:<|\d))"
+)
 _BIG_O_RE = re.compile(r"\bO\(\s*([^()]{1,30}?(?:\([^()]*\))?[^()]{0,20}?)\s*\)")
-_SIZE_VAR = re.compile(r"length|len\(|\.size|size|^n$|^m$|number of|count|^q$|queries|nodes"
-                       r"|edges|^n\s*,|, *n$", re.IGNORECASE)
+_SIZE_VAR = re.compile(
+    r"length|len\(|\.size|size|^n$|^m$|number of|count|^q$|queries|nodes"
+    r"|edges|^n\s*,|, *n$",
+    re.IGNORECASE,
+)
 _CALLS_RE = re.compile(r"at most\s+(" + _NUM + r")\s+calls", re.IGNORECASE)
 
 
@@ -75,8 +80,10 @@ def _bucket(value: float) -> str:
 
 
 def _bounds(text: str) -> list[tuple[str, float, float | None]]:
-    found = [(m["var"].strip(), parse_bound(m["hi"]), parse_bound(m["lo"]))
-             for m in _BOUND_RE.finditer(text)]
+    found = [
+        (m["var"].strip(), parse_bound(m["hi"]), parse_bound(m["lo"]))
+        for m in _BOUND_RE.finditer(text)
+    ]
     if not found:
         found = [(m["var"].strip(), parse_bound(m["hi"]), None) for m in _UPPER_RE.finditer(text)]
     return [(var, hi, lo) for var, hi, lo in found if hi is not None]
@@ -86,8 +93,8 @@ def _complexities(text: str) -> list[str]:
     names = []
     for match in _BIG_O_RE.finditer(text):
         inner = re.sub(r"\s+", " ", match.group(1)).strip()
-        before = text[max(0, match.start() - 40):match.start()].lower()
-        after = text[match.end():match.end() + 20].lower()
+        before = text[max(0, match.start() - 40) : match.start()].lower()
+        after = text[match.end() : match.end() + 20].lower()
         kind = "space" if re.search(r"space|memory", before + " " + after) else "time"
         if kind == "space" and inner == "1":
             names.append("constant extra space")

@@ -32,24 +32,33 @@ FALLBACK_SCHEMA = "tabular dataframe"
 FALLBACK_GOAL = "data transformation"
 
 _Func = ast.FunctionDef | ast.AsyncFunctionDef
-_OUTPUT_HEAD = re.compile(r"(?:function should output with|^\s*returns?)[ \t]*:[ \t]*",
-                          re.IGNORECASE | re.MULTILINE)
+_OUTPUT_HEAD = re.compile(
+    r"(?:function should output with|^\s*returns?)[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE
+)
 _TYPE_LINE = re.compile(r"^\s*(?:-\s*)?([A-Za-z_][\w.\[\], |()]*?)\s*:\s", re.MULTILINE)
 _PARAM_LINE = re.compile(r"^\s*-?\s*(\w+)\s*\(([^)]{1,60})\)\s*:", re.MULTILINE)
 
 
 def docstring_section(text: str, heading: str) -> str:
     """The indented block under ``heading:`` in a docstring, or ``""``."""
-    match = re.search(rf"^\s*{heading}\s*:\s*\n((?:[ \t]*(?:\S.*)?\n?)+?)(?:\n\s*\n|\Z|"
-                      r"^\s*[A-Z][A-Za-z ]+:\s*$)", text, re.MULTILINE)
+    match = re.search(
+        rf"^\s*{heading}\s*:\s*\n((?:[ \t]*(?:\S.*)?\n?)+?)(?:\n\s*\n|\Z|"
+        r"^\s*[A-Z][A-Za-z ]+:\s*$)",
+        text,
+        re.MULTILINE,
+    )
     return match.group(1) if match else ""
 
 
 def _contract(type_text: str) -> str | None:
     """The contract whose pattern matches earliest in ``type_text``."""
     lowered = type_text.lower()
-    hits = [(m.start(), i, name) for i, (pattern, name) in enumerate(OUTPUT_TYPES)
-            for m in [re.search(pattern, lowered)] if m]
+    hits = [
+        (m.start(), i, name)
+        for i, (pattern, name) in enumerate(OUTPUT_TYPES)
+        for m in [re.search(pattern, lowered)]
+        if m
+    ]
     return min(hits)[2] if hits else None
 
 
@@ -64,15 +73,18 @@ def output_types(text: str) -> list[str]:
     match = _OUTPUT_HEAD.search(text)
     if not match:
         return []
-    rest = text[match.end():]
+    rest = text[match.end() :]
     inline, _, after = rest.partition("\n")
     if inline.strip():
         return [c for c in [_contract(inline)] if c]
     block = re.split(r"\n\s*\n", after, maxsplit=1)[0]
     lines = list(_TYPE_LINE.finditer(block))
     indents = [len(m.group(0)) - len(m.group(0).lstrip()) for m in lines]
-    found = [_contract(m.group(1)) for m, indent in zip(lines, indents, strict=True)
-             if indent == min(indents)]
+    found = [
+        _contract(m.group(1))
+        for m, indent in zip(lines, indents, strict=True)
+        if indent == min(indents)
+    ]
     if not lines and block.strip():
         found = [_contract(block.strip().splitlines()[0])]
     return [c for c in found if c]
@@ -108,10 +120,13 @@ def _returned_contracts(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[st
 def _output_contract(seed: Seed, facts: CodeFacts | None) -> list[Found]:
     func = _entry(facts, seed.entry_point) if facts else None
     doc = (ast.get_docstring(func) or "") if func else ""
-    kinds = (output_types(seed.statement)
-             or _annotation_contract(_stub_function(seed.statement, seed.entry_point))
-             or output_types(doc) or _annotation_contract(func)
-             or (_returned_contracts(func) if func is not None else []))
+    kinds = (
+        output_types(seed.statement)
+        or _annotation_contract(_stub_function(seed.statement, seed.entry_point))
+        or output_types(doc)
+        or _annotation_contract(func)
+        or (_returned_contracts(func) if func is not None else [])
+    )
     if len(kinds) > 1:
         return [Found("output_contract", "tuple", "returns " + ", ".join(kinds))]
     return [Found("output_contract", k, "form of the returned result") for k in kinds[:1]]
@@ -128,8 +143,13 @@ def _param_schemas(doc: str, statement: str) -> list[str]:
         elif "array" in low or "ndarray" in low:
             names.append("numeric array")
         elif "str" in low and re.search(r"path|file|dir|folder", var):
-            names.append("file system directory" if re.search(r"dir|folder", var)
-                         else "csv file" if "csv" in statement.lower() else "file path")
+            names.append(
+                "file system directory"
+                if re.search(r"dir|folder", var)
+                else "csv file"
+                if "csv" in statement.lower()
+                else "file path"
+            )
         elif "str" in low and "url" in var:
             names.append("web content")
     return names
@@ -151,7 +171,8 @@ def _data_schema(seed: Seed, facts: CodeFacts | None, apis: list[str]) -> list[F
     order = list(DATA_SCHEMAS)
     ranked = sorted(scores, key=lambda n: (-scores[n], order.index(n) if n in order else 99))
     return [Found("data_schema", n, "shape of the input data") for n in ranked[:1]] or [
-        Found("data_schema", FALLBACK_SCHEMA, "default input shape")]
+        Found("data_schema", FALLBACK_SCHEMA, "default input shape")
+    ]
 
 
 def _task_goal(seed: Seed, apis: list[str]) -> list[Found]:
@@ -180,17 +201,24 @@ def _behaviour(seed: Seed, facts: CodeFacts | None, apis: list[str]) -> list[Fou
     text = seed.statement.lower()
     raised = _raised(facts) if facts else []
     raised += re.findall(r"raise (?:an? )?([A-Z]\w*(?:Error|Exception))", seed.statement)
-    found = [Found("behavioral_constraint", f"raises {e} on invalid input", "error handling")
-             for e in dict.fromkeys(raised)]
+    found = [
+        Found("behavioral_constraint", f"raises {e} on invalid input", "error handling")
+        for e in dict.fromkeys(raised)
+    ]
     seeded = any(a.endswith(("random.seed", "default_rng")) for a in apis) or (
-        facts is not None and any(isinstance(n, ast.keyword) and n.arg in {"random_state", "seed"}
-                                  for n in facts.nodes))
+        facts is not None
+        and any(
+            isinstance(n, ast.keyword) and n.arg in {"random_state", "seed"} for n in facts.nodes
+        )
+    )
     if seeded or re.search(r"random (?:seed|state)|seed\b", text):
         found.append(Found("behavioral_constraint", "fixed random seed", "reproducible output"))
     if re.search(r"not (?:be )?modif|without modifying|original .{0,30}unchanged", text):
         found.append(Found("behavioral_constraint", "does not modify input", "stated"))
-    if re.search(r"\bempty\b", text) or (facts is not None and any(
-            isinstance(n, ast.Attribute) and n.attr == "empty" for n in facts.nodes)):
+    if re.search(r"\bempty\b", text) or (
+        facts is not None
+        and any(isinstance(n, ast.Attribute) and n.attr == "empty" for n in facts.nodes)
+    ):
         found.append(Found("behavioral_constraint", "handles empty input", "empty-input case"))
     return found
 
@@ -200,7 +228,7 @@ def _reference_part(code: str | None) -> str | None:
     if code is None:
         return None
     match = re.search(r"^_reference_impl\s*=", code, re.MULTILINE)
-    return code[:match.start()] if match else code
+    return code[: match.start()] if match else code
 
 
 def extract_data_science(seed: Seed) -> list[Found]:
@@ -210,13 +238,17 @@ def extract_data_science(seed: Seed) -> list[Found]:
     calls = library_calls(facts) if facts else []
     found = _data_schema(seed, facts, calls)
     found += _task_goal(seed, calls)
-    found += [Found("library_api", api, "called by the reference solution")
-              for api in rank_apis(calls)]
+    found += [
+        Found("library_api", api, "called by the reference solution") for api in rank_apis(calls)
+    ]
     if not calls:
         libs = seed.metadata.get("libs")
         libs = libs if isinstance(libs, list) else []
-        found += [Found("library_api", str(lib), "library listed for the task")
-                  for lib in libs[:3] if isinstance(lib, str)]
+        found += [
+            Found("library_api", str(lib), "library listed for the task")
+            for lib in libs[:3]
+            if isinstance(lib, str)
+        ]
     found += _output_contract(seed, facts)
     found += _behaviour(seed, facts, calls)
     return found

@@ -20,53 +20,271 @@ from adr_graph.extract.pycode import CodeFacts, dotted_name, resolve_name
 
 __all__ = ["AXES_METHODS", "FRAME_METHODS", "library_calls", "rank_apis", "variable_types"]
 
-FRAME_METHODS = frozenset({
-    "groupby", "merge", "join", "pivot", "pivot_table", "melt", "apply", "applymap", "agg",
-    "aggregate", "transform", "fillna", "dropna", "drop_duplicates", "duplicated",
-    "sort_values", "sort_index", "value_counts", "rolling", "expanding", "ewm", "resample",
-    "shift", "diff", "pct_change", "cumsum", "cumprod", "cummax", "cummin", "rank",
-    "nlargest", "nsmallest", "describe", "corr", "cov", "isna", "isnull", "notna", "notnull",
-    "astype", "rename", "set_index", "reset_index", "reindex", "drop", "query", "assign",
-    "explode", "stack", "unstack", "to_csv", "to_json", "to_dict", "to_excel", "to_numpy",
-    "head", "tail", "sample", "nunique", "idxmax", "idxmin", "clip", "replace",
-    "interpolate", "isin", "where", "mask", "quantile", "std", "var", "median", "mean", "sum",
-    "min", "max", "count", "select_dtypes", "insert", "combine_first", "iterrows",
-    "itertuples", "droplevel", "between", "unique", "tolist", "map", "to_frame", "mode",
-    "plot", "hist", "boxplot", "any", "all", "prod", "skew", "kurt", "abs", "round",
-    "get_group", "filter", "first", "last", "size", "ffill", "bfill", "to_period",
-    "tz_localize", "tz_convert", "asfreq", "memory_usage", "copy",
-})
-AXES_METHODS = frozenset({
-    "set_title", "set_xlabel", "set_ylabel", "set_xticks", "set_yticks", "set_xticklabels",
-    "set_yticklabels", "set_xlim", "set_ylim", "legend", "bar", "barh", "hist", "plot",
-    "scatter", "pie", "boxplot", "imshow", "axhline", "axvline", "fill_between", "grid",
-    "annotate", "text", "get_title", "get_xlabel", "get_ylabel", "errorbar", "step",
-    "violinplot", "contour", "contourf", "set_aspect", "tick_params", "set", "stem",
-})
+FRAME_METHODS = frozenset(
+    {
+        "groupby",
+        "merge",
+        "join",
+        "pivot",
+        "pivot_table",
+        "melt",
+        "apply",
+        "applymap",
+        "agg",
+        "aggregate",
+        "transform",
+        "fillna",
+        "dropna",
+        "drop_duplicates",
+        "duplicated",
+        "sort_values",
+        "sort_index",
+        "value_counts",
+        "rolling",
+        "expanding",
+        "ewm",
+        "resample",
+        "shift",
+        "diff",
+        "pct_change",
+        "cumsum",
+        "cumprod",
+        "cummax",
+        "cummin",
+        "rank",
+        "nlargest",
+        "nsmallest",
+        "describe",
+        "corr",
+        "cov",
+        "isna",
+        "isnull",
+        "notna",
+        "notnull",
+        "astype",
+        "rename",
+        "set_index",
+        "reset_index",
+        "reindex",
+        "drop",
+        "query",
+        "assign",
+        "explode",
+        "stack",
+        "unstack",
+        "to_csv",
+        "to_json",
+        "to_dict",
+        "to_excel",
+        "to_numpy",
+        "head",
+        "tail",
+        "sample",
+        "nunique",
+        "idxmax",
+        "idxmin",
+        "clip",
+        "replace",
+        "interpolate",
+        "isin",
+        "where",
+        "mask",
+        "quantile",
+        "std",
+        "var",
+        "median",
+        "mean",
+        "sum",
+        "min",
+        "max",
+        "count",
+        "select_dtypes",
+        "insert",
+        "combine_first",
+        "iterrows",
+        "itertuples",
+        "droplevel",
+        "between",
+        "unique",
+        "tolist",
+        "map",
+        "to_frame",
+        "mode",
+        "plot",
+        "hist",
+        "boxplot",
+        "any",
+        "all",
+        "prod",
+        "skew",
+        "kurt",
+        "abs",
+        "round",
+        "get_group",
+        "filter",
+        "first",
+        "last",
+        "size",
+        "ffill",
+        "bfill",
+        "to_period",
+        "tz_localize",
+        "tz_convert",
+        "asfreq",
+        "memory_usage",
+        "copy",
+    }
+)
+AXES_METHODS = frozenset(
+    {
+        "set_title",
+        "set_xlabel",
+        "set_ylabel",
+        "set_xticks",
+        "set_yticks",
+        "set_xticklabels",
+        "set_yticklabels",
+        "set_xlim",
+        "set_ylim",
+        "legend",
+        "bar",
+        "barh",
+        "hist",
+        "plot",
+        "scatter",
+        "pie",
+        "boxplot",
+        "imshow",
+        "axhline",
+        "axvline",
+        "fill_between",
+        "grid",
+        "annotate",
+        "text",
+        "get_title",
+        "get_xlabel",
+        "get_ylabel",
+        "errorbar",
+        "step",
+        "violinplot",
+        "contour",
+        "contourf",
+        "set_aspect",
+        "tick_params",
+        "set",
+        "stem",
+    }
+)
 #: Method names that plain Python objects share; need evidence the receiver is pandas.
-_AMBIGUOUS = frozenset({
-    "replace", "count", "map", "apply", "filter", "sum", "mean", "min", "max", "round", "abs",
-    "copy", "join", "any", "all", "first", "last", "size", "where", "mode", "std", "var",
-    "median", "plot", "hist", "insert", "drop", "rank", "diff", "shift", "sample", "head",
-    "tail", "tolist", "unique", "prod", "clip", "get_group", "items", "transform", "stack",
-    "mask", "isin", "between", "agg", "aggregate", "astype", "cumsum", "cumprod",
-})
+_AMBIGUOUS = frozenset(
+    {
+        "replace",
+        "count",
+        "map",
+        "apply",
+        "filter",
+        "sum",
+        "mean",
+        "min",
+        "max",
+        "round",
+        "abs",
+        "copy",
+        "join",
+        "any",
+        "all",
+        "first",
+        "last",
+        "size",
+        "where",
+        "mode",
+        "std",
+        "var",
+        "median",
+        "plot",
+        "hist",
+        "insert",
+        "drop",
+        "rank",
+        "diff",
+        "shift",
+        "sample",
+        "head",
+        "tail",
+        "tolist",
+        "unique",
+        "prod",
+        "clip",
+        "get_group",
+        "items",
+        "transform",
+        "stack",
+        "mask",
+        "isin",
+        "between",
+        "agg",
+        "aggregate",
+        "astype",
+        "cumsum",
+        "cumprod",
+    }
+)
 _FRAME_NAME = re.compile(r"df|frame|data|series|^s$|col|table|grouped|^g$|result", re.IGNORECASE)
 _SERIES_ONLY = frozenset({"between", "unique", "tolist", "map", "to_frame"})
 _ACCESSORS = frozenset({"str", "dt", "cat"})
-_FRAME_MAKERS = ("pandas.DataFrame", "pandas.read_", "pandas.concat", "pandas.merge",
-                 "pandas.pivot_table", "pandas.crosstab", "pandas.get_dummies",
-                 "pandas.json_normalize")
-_NUMPY_MAKERS = ("numpy.array", "numpy.zeros", "numpy.ones", "numpy.arange", "numpy.linspace",
-                 "numpy.random.", "numpy.asarray", "numpy.empty", "numpy.full")
-_LOW_VALUE = frozenset({
-    "pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray",
-    "matplotlib.pyplot.show", "matplotlib.pyplot.figure", "matplotlib.pyplot.close",
-    "os.path.join", "os.path.exists", "os.path.isfile", "os.path.basename",
-    "os.path.splitext", "random.seed", "numpy.random.seed",
-})
-_LOW_METHODS = frozenset({"copy", "head", "tail", "reset_index", "to_numpy", "tolist",
-                          "astype", "set_index", "rename", "drop"})
+_FRAME_MAKERS = (
+    "pandas.DataFrame",
+    "pandas.read_",
+    "pandas.concat",
+    "pandas.merge",
+    "pandas.pivot_table",
+    "pandas.crosstab",
+    "pandas.get_dummies",
+    "pandas.json_normalize",
+)
+_NUMPY_MAKERS = (
+    "numpy.array",
+    "numpy.zeros",
+    "numpy.ones",
+    "numpy.arange",
+    "numpy.linspace",
+    "numpy.random.",
+    "numpy.asarray",
+    "numpy.empty",
+    "numpy.full",
+)
+_LOW_VALUE = frozenset(
+    {
+        "pandas.DataFrame",
+        "pandas.Series",
+        "numpy.array",
+        "numpy.asarray",
+        "matplotlib.pyplot.show",
+        "matplotlib.pyplot.figure",
+        "matplotlib.pyplot.close",
+        "os.path.join",
+        "os.path.exists",
+        "os.path.isfile",
+        "os.path.basename",
+        "os.path.splitext",
+        "random.seed",
+        "numpy.random.seed",
+    }
+)
+_LOW_METHODS = frozenset(
+    {
+        "copy",
+        "head",
+        "tail",
+        "reset_index",
+        "to_numpy",
+        "tolist",
+        "astype",
+        "set_index",
+        "rename",
+        "drop",
+    }
+)
 
 
 def _type_of_call(qualified: str) -> str | None:
@@ -76,8 +294,11 @@ def _type_of_call(qualified: str) -> str | None:
         return "pandas.Series"
     if qualified.startswith(_NUMPY_MAKERS):
         return "numpy.ndarray"
-    if qualified in {"matplotlib.pyplot.gca", "matplotlib.pyplot.subplot",
-                     "matplotlib.pyplot.axes"}:
+    if qualified in {
+        "matplotlib.pyplot.gca",
+        "matplotlib.pyplot.subplot",
+        "matplotlib.pyplot.axes",
+    }:
         return "matplotlib.axes.Axes"
     if qualified == "matplotlib.pyplot.figure":
         return "matplotlib.figure.Figure"
@@ -121,8 +342,11 @@ def _method_api(node: ast.Attribute, facts: CodeFacts, types: dict[str, str]) ->
     if owner and not owner.startswith("pandas."):
         return f"{owner}.{method}"
     name = (dotted_name(receiver) or "").rsplit(".", 1)[-1].lower()
-    if facts.uses_module("matplotlib") and method in AXES_METHODS and (
-            name.startswith("ax") or (owner is None and method not in FRAME_METHODS)):
+    if (
+        facts.uses_module("matplotlib")
+        and method in AXES_METHODS
+        and (name.startswith("ax") or (owner is None and method not in FRAME_METHODS))
+    ):
         return f"matplotlib.axes.Axes.{method}"
     if method in FRAME_METHODS and (owner or facts.uses_module("pandas")):
         if owner is None and method in _AMBIGUOUS and not _frame_like(receiver):
@@ -137,11 +361,11 @@ def _frame_like(receiver: ast.AST) -> bool:
     if isinstance(receiver, ast.Subscript):
         return _frame_like(receiver.value)
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute):
-        return receiver.func.attr in FRAME_METHODS - _AMBIGUOUS or _frame_like(
-            receiver.func.value)
+        return receiver.func.attr in FRAME_METHODS - _AMBIGUOUS or _frame_like(receiver.func.value)
     if isinstance(receiver, ast.Attribute):
         return receiver.attr in {"loc", "iloc", "T", "values", "index", "columns"} or (
-            _frame_like(receiver.value))
+            _frame_like(receiver.value)
+        )
     name = dotted_name(receiver) or ""
     return bool(_FRAME_NAME.search(name.rsplit(".", 1)[-1]))
 
@@ -149,8 +373,10 @@ def _frame_like(receiver: ast.AST) -> bool:
 def library_calls(facts: CodeFacts) -> list[str]:
     """Every library call in source order (repeats kept, for counting)."""
     types = variable_types(facts)
-    calls = sorted((n for n in facts.nodes if isinstance(n, ast.Call)),
-                   key=lambda n: (n.lineno, n.col_offset, n.end_col_offset or 0))
+    calls = sorted(
+        (n for n in facts.nodes if isinstance(n, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset, n.end_col_offset or 0),
+    )
     found = []
     for call in calls:
         api = resolve_name(call.func, facts.imports)

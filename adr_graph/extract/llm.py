@@ -202,6 +202,7 @@ class LlmExtractor:
         LlmBatchResult
             One result per seed in input order; failures are recorded, not raised.
         """
+
         def run(seed: Seed) -> LlmSeedResult:
             result = self._one(seed, schemas.get(seed.domain))
             if on_done is not None:
@@ -210,14 +211,14 @@ class LlmExtractor:
 
         with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
             results = list(pool.map(run, seeds))
-        return LlmBatchResult(model=self.model, prompt_version=self.prompt_version,
-                              results=results)
+        return LlmBatchResult(model=self.model, prompt_version=self.prompt_version, results=results)
 
     def _one(self, seed: Seed, schema: ElementSchema | None) -> LlmSeedResult:
         start = time.perf_counter()
         if schema is None:
-            failure = LlmFailure(seed_id=seed.id, kind="schema",
-                                 reason=f"no schema for domain {seed.domain!r}")
+            failure = LlmFailure(
+                seed_id=seed.id, kind="schema", reason=f"no schema for domain {seed.domain!r}"
+            )
             return LlmSeedResult(seed_id=seed.id, failure=failure)
         cached = False
         try:
@@ -226,11 +227,15 @@ class LlmExtractor:
         except (LlmReplyError, LlmCallError) as exc:
             kind = "reply" if isinstance(exc, LlmReplyError) else "call"
             log.warning("llm extraction failed for %s: %s", seed.id, exc)
-            return LlmSeedResult(seed_id=seed.id, cached=cached,
-                                 seconds=time.perf_counter() - start,
-                                 failure=LlmFailure(seed_id=seed.id, kind=kind, reason=str(exc)))
-        return LlmSeedResult(seed_id=seed.id, candidates=found, cached=cached,
-                             seconds=time.perf_counter() - start)
+            return LlmSeedResult(
+                seed_id=seed.id,
+                cached=cached,
+                seconds=time.perf_counter() - start,
+                failure=LlmFailure(seed_id=seed.id, kind=kind, reason=str(exc)),
+            )
+        return LlmSeedResult(
+            seed_id=seed.id, candidates=found, cached=cached, seconds=time.perf_counter() - start
+        )
 
     # -- cache -------------------------------------------------------------------------
 
@@ -266,8 +271,12 @@ class LlmExtractor:
         path = self._cache_path(key)
         if path is None:
             return
-        entry = {"key": key, "model": self.model, "prompt_version": self.prompt_version,
-                 "reply": reply}
+        entry = {
+            "key": key,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "reply": reply,
+        }
         atomic_write_text(path, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
 
     # -- HTTP --------------------------------------------------------------------------
@@ -307,8 +316,11 @@ class LlmExtractor:
         if self.json_mode:
             extra["response_format"] = {"type": "json_object"}
         response = self.client.chat.completions.create(
-            model=self.model, messages=messages,
-            temperature=self.temperature, max_tokens=self.max_tokens, **extra,
+            model=self.model,
+            messages=messages,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            **extra,
         )
         choices = getattr(response, "choices", None) or []
         content = choices[0].message.content if choices else None

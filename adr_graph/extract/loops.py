@@ -40,7 +40,8 @@ _PREFIX_NAME = re.compile(r"pre|cum|acc|psum|prefix|running|sums?$", re.IGNORECA
 _SIM_NAME = re.compile(
     r"(?:^|_)(?:n_?|num_?)?(?:steps?|iterations?|iters?|epochs?|rounds?|generations?|gens?|"
     r"ticks?|turns?|days?|trials?|simulations?|sims?|timesteps?|moves?|years?|cycles?)(?:$|_)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _LoopNode = ast.For | ast.While | ast.AsyncFor
 
 
@@ -59,8 +60,10 @@ def _root(node: ast.AST) -> str | None:
 def _has_offset(node: ast.Subscript) -> bool:
     cur: ast.AST = node
     while isinstance(cur, ast.Subscript):
-        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub)
-               for n in ast.walk(cur.slice)):
+        if any(
+            isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub)
+            for n in ast.walk(cur.slice)
+        ):
             return True
         cur = cur.value
     return False
@@ -68,8 +71,11 @@ def _has_offset(node: ast.Subscript) -> bool:
 
 def _outer_refs(expr: ast.AST, root: str) -> list[ast.Subscript]:
     inner = {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Subscript)}
-    return [n for n in ast.walk(expr) if isinstance(n, ast.Subscript)
-            and id(n) not in inner and _root(n) == root]
+    return [
+        n
+        for n in ast.walk(expr)
+        if isinstance(n, ast.Subscript) and id(n) not in inner and _root(n) == root
+    ]
 
 
 def _table_updates(facts: CodeFacts) -> Iterator[tuple[str, ast.AST, list[ast.Subscript], bool]]:
@@ -93,9 +99,13 @@ def _table_updates(facts: CodeFacts) -> Iterator[tuple[str, ast.AST, list[ast.Su
 def _self_appends(facts: CodeFacts) -> Iterator[int]:
     """For each ``xs.append(expr)``, how many times ``expr`` reads ``xs[...]``."""
     for node in facts.nodes:
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "append" and len(node.args) == 1
-                and isinstance(node.args[0], ast.BinOp)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "append"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.BinOp)
+        ):
             owner = dotted_name(node.func.value)
             if owner:
                 yield len(_outer_refs(node.args[0], owner))
@@ -109,20 +119,31 @@ def detect_table_dp(facts: CodeFacts) -> bool:
             return True
         if _PREFIX_NAME.search(short):
             continue
-        minmax = any(isinstance(n, ast.Call) and dotted_name(n.func) in {"min", "max"}
-                     for n in ast.walk(rhs))
+        minmax = any(
+            isinstance(n, ast.Call) and dotted_name(n.func) in {"min", "max"} for n in ast.walk(rhs)
+        )
         if minmax or len(refs) >= 2 or aug:
             return True
     return any(count >= 2 for count in _self_appends(facts))
 
 
 def _running_sum(facts: CodeFacts, loop: ast.For | ast.While | ast.AsyncFor) -> bool:
-    summed = {n.target.id for n in facts.local(loop) if isinstance(n, ast.AugAssign)
-              and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Name)}
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and n.func.attr == "append" and len(n.args) == 1
-               and isinstance(n.args[0], ast.Name) and n.args[0].id in summed
-               for n in facts.local(loop))
+    summed = {
+        n.target.id
+        for n in facts.local(loop)
+        if isinstance(n, ast.AugAssign)
+        and isinstance(n.op, ast.Add)
+        and isinstance(n.target, ast.Name)
+    }
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "append"
+        and len(n.args) == 1
+        and isinstance(n.args[0], ast.Name)
+        and n.args[0].id in summed
+        for n in facts.local(loop)
+    )
 
 
 def detect_prefix_sum(facts: CodeFacts) -> bool:
@@ -130,8 +151,13 @@ def detect_prefix_sum(facts: CodeFacts) -> bool:
     if facts.calls_any("itertools.accumulate", "numpy.cumsum") or "cumsum" in facts.method_calls:
         return True
     for root, rhs, refs, aug in _table_updates(facts):
-        if (len(refs) == 1 and not aug and isinstance(rhs, ast.BinOp)
-                and isinstance(rhs.op, ast.Add) and not _DP_NAME.search(root)):
+        if (
+            len(refs) == 1
+            and not aug
+            and isinstance(rhs, ast.BinOp)
+            and isinstance(rhs.op, ast.Add)
+            and not _DP_NAME.search(root)
+        ):
             return True
     if any(count == 1 for count in _self_appends(facts)):
         return True
@@ -143,11 +169,22 @@ def _test_names(test: ast.AST) -> set[str]:
 
 
 def _is_halving(expr: ast.AST) -> bool:
-    return any(isinstance(n, ast.BinOp) and (
-        (isinstance(n.op, ast.FloorDiv | ast.Div) and isinstance(n.right, ast.Constant)
-         and n.right.value == 2)
-        or (isinstance(n.op, ast.RShift) and isinstance(n.right, ast.Constant)
-            and n.right.value == 1)) for n in ast.walk(expr))
+    return any(
+        isinstance(n, ast.BinOp)
+        and (
+            (
+                isinstance(n.op, ast.FloorDiv | ast.Div)
+                and isinstance(n.right, ast.Constant)
+                and n.right.value == 2
+            )
+            or (
+                isinstance(n.op, ast.RShift)
+                and isinstance(n.right, ast.Constant)
+                and n.right.value == 1
+            )
+        )
+        for n in ast.walk(expr)
+    )
 
 
 def detect_binary_search(facts: CodeFacts) -> bool:
@@ -159,11 +196,19 @@ def detect_binary_search(facts: CodeFacts) -> bool:
             continue
         bounds = _test_names(loop.test)
         body = facts.local(loop)
-        mids = {t.id for n in body if isinstance(n, ast.Assign) and _is_halving(n.value)
-                and _test_names(n.value) & bounds for t in n.targets if isinstance(t, ast.Name)}
+        mids = {
+            t.id
+            for n in body
+            if isinstance(n, ast.Assign) and _is_halving(n.value) and _test_names(n.value) & bounds
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
         for node in body:
-            if (isinstance(node, ast.Assign) and mids & _test_names(node.value)
-                    and any(isinstance(t, ast.Name) and t.id in bounds for t in node.targets)):
+            if (
+                isinstance(node, ast.Assign)
+                and mids & _test_names(node.value)
+                and any(isinstance(t, ast.Name) and t.id in bounds for t in node.targets)
+            ):
                 return True
     return False
 
@@ -171,8 +216,11 @@ def detect_binary_search(facts: CodeFacts) -> bool:
 def _steps(body: list[ast.AST]) -> dict[str, set[str]]:
     moves: dict[str, set[str]] = {}
     for node in body:
-        if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-                and isinstance(node.op, ast.Add | ast.Sub)):
+        if (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.op, ast.Add | ast.Sub)
+        ):
             moves.setdefault(node.target.id, set()).add(type(node.op).__name__)
     return moves
 
@@ -203,25 +251,43 @@ def detect_sliding_window(facts: CodeFacts) -> bool:
             if not isinstance(inner, ast.While):
                 continue
             advanced = {k for k, v in _steps(facts.local(inner)).items() if "Add" in v}
-            indexed = {n.id for s in ast.walk(inner) if isinstance(s, ast.Subscript)
-                       for n in ast.walk(s.slice) if isinstance(n, ast.Name)}
-            reset = {n.id for a in facts.local(loop) if isinstance(a, ast.Assign)
-                     for t in a.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            indexed = {
+                n.id
+                for s in ast.walk(inner)
+                if isinstance(s, ast.Subscript)
+                for n in ast.walk(s.slice)
+                if isinstance(n, ast.Name)
+            }
+            reset = {
+                n.id
+                for a in facts.local(loop)
+                if isinstance(a, ast.Assign)
+                for t in a.targets
+                for n in ast.walk(t)
+                if isinstance(n, ast.Name)
+            }
             if (advanced - outer - reset) & indexed:
                 return True
     return False
 
 
-def _method_on(body: list[ast.AST], methods: set[str], *, no_args: bool = False,
-               zero_arg: bool = False) -> set[str]:
+def _method_on(
+    body: list[ast.AST], methods: set[str], *, no_args: bool = False, zero_arg: bool = False
+) -> set[str]:
     owners = set()
     for node in body:
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in methods):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in methods
+        ):
             if no_args and node.args:
                 continue
-            if zero_arg and not (len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
-                                 and node.args[0].value == 0):
+            if zero_arg and not (
+                len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == 0
+            ):
                 continue
             owner = dotted_name(node.func.value)
             if owner:
@@ -256,8 +322,13 @@ def detect_monotonic_stack(facts: CodeFacts) -> bool:
     for loop in _loops(facts):
         if not (isinstance(loop, ast.While) and isinstance(loop.test, ast.BoolOp)):
             continue
-        tops = {_root(n) for n in ast.walk(loop.test) if isinstance(n, ast.Subscript)
-                and isinstance(n.slice, ast.UnaryOp) and isinstance(n.slice.op, ast.USub)}
+        tops = {
+            _root(n)
+            for n in ast.walk(loop.test)
+            if isinstance(n, ast.Subscript)
+            and isinstance(n.slice, ast.UnaryOp)
+            and isinstance(n.slice.op, ast.USub)
+        }
         if tops & _method_on(facts.local(loop), {"pop"}, no_args=True):
             return True
     return False
@@ -266,31 +337,48 @@ def detect_monotonic_stack(facts: CodeFacts) -> bool:
 def _sorted_names(facts: CodeFacts, func: ast.AST) -> set[str]:
     names = set()
     for node in facts.local(func):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr == "sort" and dotted_name(node.func.value):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "sort"
+            and dotted_name(node.func.value)
+        ):
             names.add(str(dotted_name(node.func.value)))
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
-                and dotted_name(node.value.func) == "sorted":
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and dotted_name(node.value.func) == "sorted"
+        ):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return names
 
 
 def _greedy_loop(facts: CodeFacts, loop: ast.For, sorted_names: set[str]) -> bool:
     iter_names = {dotted_name(n) for n in ast.walk(loop.iter)}
-    direct = any(isinstance(n, ast.Call) and dotted_name(n.func) == "sorted"
-                 for n in ast.walk(loop.iter))
+    direct = any(
+        isinstance(n, ast.Call) and dotted_name(n.func) == "sorted" for n in ast.walk(loop.iter)
+    )
     if not (direct or iter_names & sorted_names):
         return False
     body = facts.local(loop)
     if any(isinstance(n, _LoopNode) for n in body):
         return False
-    assigned = {n.id for a in body if isinstance(a, ast.Assign | ast.AugAssign)
-                for t in (a.targets if isinstance(a, ast.Assign) else [a.target])
-                for n in ast.walk(t) if isinstance(n, ast.Name)}
+    assigned = {
+        n.id
+        for a in body
+        if isinstance(a, ast.Assign | ast.AugAssign)
+        for t in (a.targets if isinstance(a, ast.Assign) else [a.target])
+        for n in ast.walk(t)
+        if isinstance(n, ast.Name)
+    }
     targets = _test_names(loop.target)
-    return any(isinstance(n, ast.If) and isinstance(n.test, ast.Compare)
-               and _test_names(n.test) & assigned and _test_names(n.test) & targets
-               for n in body)
+    return any(
+        isinstance(n, ast.If)
+        and isinstance(n.test, ast.Compare)
+        and _test_names(n.test) & assigned
+        and _test_names(n.test) & targets
+        for n in body
+    )
 
 
 def detect_greedy(facts: CodeFacts) -> bool:
@@ -308,12 +396,18 @@ def detect_convergence(facts: CodeFacts) -> bool:
     for loop in _loops(facts):
         if not isinstance(loop, ast.While):
             continue
-        names = {(dotted_name(n) or "").rsplit(".", 1)[-1].lower() for n in ast.walk(loop.test)
-                 if isinstance(n, ast.Name | ast.Attribute)}
-        tiny = any(isinstance(n, ast.Constant) and isinstance(n.value, float)
-                   and 0 < n.value < 1e-3 for n in ast.walk(loop.test))
-        if (names & {"abs", "fabs"} or tiny) and (tiny or any(
-                re.search(r"eps|tol|precision|threshold|error", n) for n in names)):
+        names = {
+            (dotted_name(n) or "").rsplit(".", 1)[-1].lower()
+            for n in ast.walk(loop.test)
+            if isinstance(n, ast.Name | ast.Attribute)
+        }
+        tiny = any(
+            isinstance(n, ast.Constant) and isinstance(n.value, float) and 0 < n.value < 1e-3
+            for n in ast.walk(loop.test)
+        )
+        if (names & {"abs", "fabs"} or tiny) and (
+            tiny or any(re.search(r"eps|tol|precision|threshold|error", n) for n in names)
+        ):
             return True
     return False
 
@@ -323,10 +417,12 @@ def detect_simulation(facts: CodeFacts) -> bool:
     for loop in _loops(facts):
         probe = loop.iter if isinstance(loop, ast.For | ast.AsyncFor) else loop.test
         if isinstance(loop, ast.For | ast.AsyncFor) and not (
-                isinstance(probe, ast.Call) and dotted_name(probe.func) == "range"):
+            isinstance(probe, ast.Call) and dotted_name(probe.func) == "range"
+        ):
             continue
-        names = {dotted_name(n) or "" for n in ast.walk(probe)
-                 if isinstance(n, ast.Name | ast.Attribute)}
+        names = {
+            dotted_name(n) or "" for n in ast.walk(probe) if isinstance(n, ast.Name | ast.Attribute)
+        }
         if any(_SIM_NAME.search(n.rsplit(".", 1)[-1]) for n in names):
             return True
     return False

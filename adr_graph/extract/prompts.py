@@ -136,7 +136,7 @@ def _decode(body: str, text: str) -> Any:
     if not starts:
         raise LlmReplyError("no JSON object found", text)
     try:
-        value, _ = json.JSONDecoder().raw_decode(body[min(starts):])
+        value, _ = json.JSONDecoder().raw_decode(body[min(starts) :])
     except json.JSONDecodeError as exc:
         raise LlmReplyError(f"invalid or truncated JSON ({exc.msg})", text) from exc
     return {"atoms": value} if isinstance(value, list) else value
@@ -204,6 +204,7 @@ def parse_reply(text: str, schema: ElementSchema, *, extractor: str = "llm") -> 
             continue
         seen.add(key)
         description = " ".join(atom.description.split())[:_DESCRIPTION_LIMIT]
-        out.append(AtomCandidate(slot=slot, name=name, description=description,
-                                 extractor=extractor))
+        out.append(
+            AtomCandidate(slot=slot, name=name, description=description, extractor=extractor)
+        )
     return out

@@ -128,8 +128,12 @@ def _self_calls(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
             continue
         target = node.func
         plain = isinstance(target, ast.Name) and target.id == func.name
-        method = (isinstance(target, ast.Attribute) and target.attr == func.name
-                  and isinstance(target.value, ast.Name) and target.value.id in {"self", "cls"})
+        method = (
+            isinstance(target, ast.Attribute)
+            and target.attr == func.name
+            and isinstance(target.value, ast.Name)
+            and target.value.id in {"self", "cls"}
+        )
         if plain or method:
             calls.append(node)
     return calls
@@ -194,30 +198,65 @@ def code_facts(tree: ast.Module) -> CodeFacts:
             facts.method_calls.append(node.func.attr)
     facts.functions = sorted(
         (n for n in facts.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)),
-        key=lambda n: (n.lineno, n.col_offset, n.end_col_offset or 0))
+        key=lambda n: (n.lineno, n.col_offset, n.end_col_offset or 0),
+    )
     facts.recursive = [f for f in facts.functions if facts.self_calls(f)]
     facts.kinds = container_kinds(tree, facts.imports, nodes)
     return facts
 
 
 _KIND_BY_CALL = {
-    "dict": "dict", "collections.defaultdict": "dict", "collections.OrderedDict": "dict",
-    "collections.Counter": "counter", "set": "set", "frozenset": "set", "list": "list",
-    "collections.deque": "deque", "queue.Queue": "queue", "queue.PriorityQueue": "heap",
-    "queue.LifoQueue": "stack", "str": "str", "tuple": "tuple",
+    "dict": "dict",
+    "collections.defaultdict": "dict",
+    "collections.OrderedDict": "dict",
+    "collections.Counter": "counter",
+    "set": "set",
+    "frozenset": "set",
+    "list": "list",
+    "collections.deque": "deque",
+    "queue.Queue": "queue",
+    "queue.PriorityQueue": "heap",
+    "queue.LifoQueue": "stack",
+    "str": "str",
+    "tuple": "tuple",
 }
-_NUMPY_MAKERS = {"array", "zeros", "ones", "empty", "full", "arange", "linspace", "asarray",
-                 "eye", "identity", "zeros_like", "ones_like"}
-_ANNOTATION_KINDS = {"str": "str", "dict": "dict", "Dict": "dict", "set": "set", "Set": "set",
-                     "list": "list", "List": "list", "Sequence": "list", "tuple": "tuple",
-                     "Tuple": "tuple", "deque": "deque"}
+_NUMPY_MAKERS = {
+    "array",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "linspace",
+    "asarray",
+    "eye",
+    "identity",
+    "zeros_like",
+    "ones_like",
+}
+_ANNOTATION_KINDS = {
+    "str": "str",
+    "dict": "dict",
+    "Dict": "dict",
+    "set": "set",
+    "Set": "set",
+    "list": "list",
+    "List": "list",
+    "Sequence": "list",
+    "tuple": "tuple",
+    "Tuple": "tuple",
+    "deque": "deque",
+}
 
 
 def _is_list_expr(node: ast.AST) -> bool:
     if isinstance(node, ast.List | ast.ListComp):
         return True
-    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and (
-        _is_list_expr(node.left) or _is_list_expr(node.right))
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mult)
+        and (_is_list_expr(node.left) or _is_list_expr(node.right))
+    )
 
 
 def _value_kind(node: ast.AST, imports: dict[str, str]) -> str | None:
@@ -253,8 +292,9 @@ def annotation_kind(node: ast.AST | None) -> str | None:
     return _ANNOTATION_KINDS.get(name.rsplit(".", 1)[-1])
 
 
-def container_kinds(tree: ast.AST, imports: dict[str, str],
-                    nodes: list[ast.AST] | None = None) -> dict[str, str]:
+def container_kinds(
+    tree: ast.AST, imports: dict[str, str], nodes: list[ast.AST] | None = None
+) -> dict[str, str]:
     """Best-effort kind (dict, set, list, matrix, ...) of each assigned name.
 
     >>> container_kinds(ast.parse("seen = set()\\ngrid = [[0] * 3 for _ in range(3)]"), {})

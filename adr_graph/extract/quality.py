@@ -84,8 +84,14 @@ class Counts:
 
     def as_dict(self) -> dict[str, Any]:
         """Counts and rounded scores as a JSON-ready dict."""
-        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4),
-                "f1": round(self.f1, 4), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,14 +117,18 @@ class QualityReport:
 
     def as_dict(self) -> dict[str, Any]:
         """The scores (not the error lists) as one JSON-ready dict."""
-        return {"seeds": self.seeds, "overall": self.overall.as_dict(),
-                "per_domain": {k: v.as_dict() for k, v in sorted(self.per_domain.items())},
-                "per_slot": {k: v.as_dict() for k, v in sorted(self.per_slot.items())}}
+        return {
+            "seeds": self.seeds,
+            "overall": self.overall.as_dict(),
+            "per_domain": {k: v.as_dict() for k, v in sorted(self.per_domain.items())},
+            "per_slot": {k: v.as_dict() for k, v in sorted(self.per_slot.items())},
+        }
 
 
 def _gold_names(value: Any, where: str) -> dict[str, list[str]]:
     if not isinstance(value, dict) or not all(
-            isinstance(v, list) and all(isinstance(n, str) for n in v) for v in value.values()):
+        isinstance(v, list) and all(isinstance(n, str) for n in v) for v in value.values()
+    ):
         raise ValueError(f"{where}: field 'gold' must map slot names to lists of strings")
     return {str(k): list(v) for k, v in value.items()}
 
@@ -149,8 +159,9 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     return items
 
 
-def score_sets(gold: Iterable[str], predicted: Iterable[str]) -> tuple[set[str], set[str],
-                                                                        set[str]]:
+def score_sets(
+    gold: Iterable[str], predicted: Iterable[str]
+) -> tuple[set[str], set[str], set[str]]:
     """Matched, missed and false-positive slugs of one slot of one seed.
 
     >>> score_sets(["Hash Map", "heap"], ["hash map", "stack"])
@@ -161,16 +172,14 @@ def score_sets(gold: Iterable[str], predicted: Iterable[str]) -> tuple[set[str],
     return gold_slugs & pred_slugs, gold_slugs - pred_slugs, pred_slugs - gold_slugs
 
 
-def _predicted(seed: Seed, extractor: Extractor,
-               schema: ElementSchema) -> dict[str, list[str]]:
+def _predicted(seed: Seed, extractor: Extractor, schema: ElementSchema) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for cand in extractor(seed, schema):
         found.setdefault(cand.slot, []).append(cand.name)
     return found
 
 
-def _score_item(item: GoldItem, predicted: Mapping[str, list[str]],
-                report: QualityReport) -> None:
+def _score_item(item: GoldItem, predicted: Mapping[str, list[str]], report: QualityReport) -> None:
     domain = item.seed.domain
     for slot in sorted(set(item.gold) | set(predicted)):
         hit, missed, extra = score_sets(item.gold.get(slot, []), predicted.get(slot, []))
@@ -179,12 +188,12 @@ def _score_item(item: GoldItem, predicted: Mapping[str, list[str]],
         report.per_domain.setdefault(domain, Counts()).add(*counts)
         report.per_slot.setdefault(f"{domain}/{slot}", Counts()).add(*counts)
         report.misses += [Mismatch(item.seed.id, domain, slot, n) for n in sorted(missed)]
-        report.false_positives += [Mismatch(item.seed.id, domain, slot, n)
-                                   for n in sorted(extra)]
+        report.false_positives += [Mismatch(item.seed.id, domain, slot, n) for n in sorted(extra)]
 
 
-def score_extractor(items: Iterable[GoldItem], extractor: Extractor,
-                    schemas: Mapping[str, ElementSchema]) -> QualityReport:
+def score_extractor(
+    items: Iterable[GoldItem], extractor: Extractor, schemas: Mapping[str, ElementSchema]
+) -> QualityReport:
     """Run ``extractor`` on every gold seed and score it against the gold atoms.
 
     Parameters

@@ -54,8 +54,9 @@ def _candidates(found: Iterable[Found], schema: ElementSchema) -> list[AtomCandi
             continue
         seen.add(key)
         description = " ".join(item.description.split())[:_DESCRIPTION_LIMIT]
-        candidate = AtomCandidate(slot=item.slot, name=name, description=description,
-                                  extractor=EXTRACTOR_NAME)
+        candidate = AtomCandidate(
+            slot=item.slot, name=name, description=description, extractor=EXTRACTOR_NAME
+        )
         kept.append((order[item.slot], position, candidate))
     return [c for _, _, c in sorted(kept, key=lambda t: (t[0], t[1]))]
 
@@ -71,8 +72,7 @@ def extract_static(seed: Seed, schema: ElementSchema) -> list[AtomCandidate]:
         log.debug("no static rules for domain %r (seed %s)", seed.domain, seed.id)
         return []
     if seed.domain != schema.domain:
-        log.debug("seed %s has domain %r but schema is %r", seed.id, seed.domain,
-                  schema.domain)
+        log.debug("seed %s has domain %r but schema is %r", seed.id, seed.domain, schema.domain)
     try:
         found = extractor(seed)
     except RecursionError:
@@ -88,8 +88,7 @@ def extract_many(
     for seed in seeds:
         schema = schemas.get(seed.domain)
         if schema is None:
-            log.warning("seed %s: no element schema for domain %r; skipped", seed.id,
-                        seed.domain)
+            log.warning("seed %s: no element schema for domain %r; skipped", seed.id, seed.domain)
             yield seed, []
             continue
         yield seed, extract_static(seed, schema)

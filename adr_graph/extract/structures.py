@@ -19,16 +19,47 @@ __all__ = ["STRUCTURE_ORDER", "detect_structures"]
 
 #: Canonical data-structure names, most specific first.
 STRUCTURE_ORDER: tuple[str, ...] = (
-    "trie", "union-find", "heap", "deque", "queue", "graph", "binary tree", "tree",
-    "linked list", "monotonic stack", "stack", "matrix", "counter", "hash map", "hash set",
-    "numpy array", "tuple", "string", "array",
+    "trie",
+    "union-find",
+    "heap",
+    "deque",
+    "queue",
+    "graph",
+    "binary tree",
+    "tree",
+    "linked list",
+    "monotonic stack",
+    "stack",
+    "matrix",
+    "counter",
+    "hash map",
+    "hash set",
+    "numpy array",
+    "tuple",
+    "string",
+    "array",
 )
 
 _STACK_NAME = re.compile(r"^(?:.*_)?(?:stack|stk|st)$", re.IGNORECASE)
 _GRAPH_NAME = re.compile(r"graph|adj|neighbo|^g$|^edges_of$", re.IGNORECASE)
 _GRID_NAME = re.compile(r"grid|matrix|board|^mat$|^maze$", re.IGNORECASE)
-_STR_ONLY = frozenset({"isalpha", "isdigit", "isalnum", "isspace", "isupper", "islower", "lower",
-                       "upper", "swapcase", "capitalize", "zfill", "splitlines", "casefold"})
+_STR_ONLY = frozenset(
+    {
+        "isalpha",
+        "isdigit",
+        "isalnum",
+        "isspace",
+        "isupper",
+        "islower",
+        "lower",
+        "upper",
+        "swapcase",
+        "capitalize",
+        "zfill",
+        "splitlines",
+        "casefold",
+    }
+)
 
 
 def _attrs(facts: CodeFacts) -> set[str]:
@@ -36,8 +67,13 @@ def _attrs(facts: CodeFacts) -> set[str]:
 
 
 def _subscripted(facts: CodeFacts) -> set[str]:
-    return {name for n in facts.nodes if isinstance(n, ast.Subscript)
-            for name in [dotted_name(n.value)] if name}
+    return {
+        name
+        for n in facts.nodes
+        if isinstance(n, ast.Subscript)
+        for name in [dotted_name(n.value)]
+        if name
+    }
 
 
 def _used_as(facts: CodeFacts, kind: str) -> bool:
@@ -56,14 +92,16 @@ def _used_as(facts: CodeFacts, kind: str) -> bool:
 
 def _hash_map(facts: CodeFacts) -> bool:
     return _used_as(facts, "dict") or facts.calls_any(
-        "collections.defaultdict", "collections.OrderedDict")
+        "collections.defaultdict", "collections.OrderedDict"
+    )
 
 
 def _hash_set(facts: CodeFacts) -> bool:
     if any(isinstance(n, ast.SetComp) for n in facts.nodes):
         return True
-    return "set" in facts.builtin_calls or "frozenset" in facts.builtin_calls or _used_as(
-        facts, "set")
+    return (
+        "set" in facts.builtin_calls or "frozenset" in facts.builtin_calls or _used_as(facts, "set")
+    )
 
 
 def _array(facts: CodeFacts) -> bool:
@@ -75,41 +113,59 @@ def _array(facts: CodeFacts) -> bool:
 
 
 def _method_owners(facts: CodeFacts, methods: set[str]) -> set[str]:
-    return {dotted_name(n.func.value) or "" for n in facts.nodes
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-            and n.func.attr in methods}
+    return {
+        dotted_name(n.func.value) or ""
+        for n in facts.nodes
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in methods
+    }
 
 
 def _stack(facts: CodeFacts) -> bool:
     if detect_stack_dfs(facts):
         return True
     pushed = _method_owners(facts, {"append", "extend"})
-    popped = {dotted_name(n.func.value) or "" for n in facts.nodes
-              if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-              and n.func.attr == "pop" and not n.args}
+    popped = {
+        dotted_name(n.func.value) or ""
+        for n in facts.nodes
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "pop"
+        and not n.args
+    }
     both = pushed & popped
     return any(_STACK_NAME.search(n.rsplit(".", 1)[-1]) for n in both) or (
-        "queue.LifoQueue" in facts.qualified_calls)
+        "queue.LifoQueue" in facts.qualified_calls
+    )
 
 
 def _matrix(facts: CodeFacts) -> bool:
     if "matrix" in facts.kinds.values():
         return True
     for node in facts.nodes:
-        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript)
-                and isinstance(node.slice, ast.Name) and isinstance(node.value.slice, ast.Name)):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Subscript)
+            and isinstance(node.slice, ast.Name)
+            and isinstance(node.value.slice, ast.Name)
+        ):
             return True
     return any(_GRID_NAME.search(n.rsplit(".", 1)[-1]) for n in _subscripted(facts))
 
 
 def _tuple(facts: CodeFacts) -> bool:
     for node in facts.nodes:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in {"append", "add", "heappush"} and any(
-                    isinstance(a, ast.Tuple) for a in node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"append", "add", "heappush"}
+            and any(isinstance(a, ast.Tuple) for a in node.args)
+        ):
             return True
-        if (isinstance(node, ast.Call) and dotted_name(node.func) in {"heapq.heappush", "heappush"}
-                and any(isinstance(a, ast.Tuple) for a in node.args)):
+        if (
+            isinstance(node, ast.Call)
+            and dotted_name(node.func) in {"heapq.heappush", "heappush"}
+            and any(isinstance(a, ast.Tuple) for a in node.args)
+        ):
             return True
     return False
 
@@ -119,27 +175,34 @@ def _string(facts: CodeFacts) -> bool:
         return True
     if set(facts.method_calls) & _STR_ONLY or {"ord", "chr"} & set(facts.builtin_calls):
         return True
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and n.func.attr == "join" and isinstance(n.func.value, ast.Constant)
-               for n in facts.nodes)
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "join"
+        and isinstance(n.func.value, ast.Constant)
+        for n in facts.nodes
+    )
 
 
 def _graph(facts: CodeFacts) -> bool:
     owners = _subscripted(facts) | _method_owners(facts, {"append", "add"})
-    return any(_GRAPH_NAME.search(n.rsplit(".", 1)[-1]) for n in owners if n) or \
-        facts.uses_module("networkx")
+    return any(_GRAPH_NAME.search(n.rsplit(".", 1)[-1]) for n in owners if n) or facts.uses_module(
+        "networkx"
+    )
 
 
 def _union_find(facts: CodeFacts) -> bool:
     names = {f.name.lower() for f in facts.functions}
     return bool(names & {"find", "find_set", "find_root", "root"}) and any(
-        re.search(r"parent|root", n) for n in _subscripted(facts))
+        re.search(r"parent|root", n) for n in _subscripted(facts)
+    )
 
 
 def _trie(facts: CodeFacts) -> bool:
     classes = {n.name.lower() for n in facts.nodes if isinstance(n, ast.ClassDef)}
     return any("trie" in c for c in classes) or (
-        "children" in _attrs(facts) and bool(_attrs(facts) & {"is_end", "is_word", "end"}))
+        "children" in _attrs(facts) and bool(_attrs(facts) & {"is_end", "is_word", "end"})
+    )
 
 
 _DETECTORS: dict[str, Callable[[CodeFacts], bool]] = {

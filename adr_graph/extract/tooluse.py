@@ -123,8 +123,12 @@ def _has_dependency(statement: str, truth: Any) -> bool:
     text = statement.lower()
     for _, args in parsed[1:]:
         for value in args.values():
-            if isinstance(value, int | float) and not isinstance(value, bool) and abs(
-                    value) >= 10 and str(value).lower() not in text:
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and abs(value) >= 10
+                and str(value).lower() not in text
+            ):
                 return True
     return False
 
@@ -139,15 +143,21 @@ def _listed(value: Any) -> list[Any]:
 def _families(metadata: dict[str, Any], functions: list[dict[str, Any]]) -> list[str]:
     classes = [str(c) for c in _listed(metadata.get("involved_classes"))]
     if not classes and str(metadata.get("category") or "").startswith("multi_turn"):
-        classes = [m.group(1) for f in functions
-                   for m in [_FAMILY_RE.search(str(f.get("description") or ""))] if m]
+        classes = [
+            m.group(1)
+            for f in functions
+            for m in [_FAMILY_RE.search(str(f.get("description") or ""))]
+            if m
+        ]
     return list(dict.fromkeys(classes))
 
 
 def _tools(metadata: dict[str, Any], used: set[str]) -> list[Found]:
     functions = [f for f in _listed(metadata.get("functions")) if isinstance(f, dict)]
-    found = [Found("tool", cls, CLASS_TOOLS.get(cls, "stateful tool family"))
-             for cls in _families(metadata, functions)]
+    found = [
+        Found("tool", cls, CLASS_TOOLS.get(cls, "stateful tool family"))
+        for cls in _families(metadata, functions)
+    ]
     if found and used:
         functions = [f for f in functions if str(f.get("name", "")).rsplit(".", 1)[-1] in used]
     elif found:
@@ -161,16 +171,23 @@ def _tools(metadata: dict[str, Any], used: set[str]) -> list[Found]:
 
 
 def _objective(statement: str, metadata: dict[str, Any]) -> list[str]:
-    classes = [str(c) for c in _listed(metadata.get("involved_classes"))
-               if str(c) in CLASS_OBJECTIVES]
+    classes = [
+        str(c) for c in _listed(metadata.get("involved_classes")) if str(c) in CLASS_OBJECTIVES
+    ]
     ranked = [label for label, _ in rank_labels(statement, OBJECTIVES)]
     family = [CLASS_OBJECTIVES[c] for c in classes if c not in {"MemoryAPI", "WebSearchAPI"}]
     if family:
         return [next((label for label in ranked if label in family), family[0])]
-    descriptions = " ".join(str(f.get("description") or "")
-                            for f in _listed(metadata.get("functions")) if isinstance(f, dict))
-    picked = pick_labels(statement, OBJECTIVES, limit=1, min_score=0.5) or pick_labels(
-        descriptions, OBJECTIVES, limit=1) or [CLASS_OBJECTIVES[c] for c in classes][:1]
+    descriptions = " ".join(
+        str(f.get("description") or "")
+        for f in _listed(metadata.get("functions"))
+        if isinstance(f, dict)
+    )
+    picked = (
+        pick_labels(statement, OBJECTIVES, limit=1, min_score=0.5)
+        or pick_labels(descriptions, OBJECTIVES, limit=1)
+        or [CLASS_OBJECTIVES[c] for c in classes][:1]
+    )
     return picked or [FALLBACK_OBJECTIVE]
 
 
@@ -179,10 +196,14 @@ def extract_tool_usage(seed: Seed) -> list[Found]:
     meta = seed.metadata
     category = category_of(seed.id, meta)
     truth = meta.get("ground_truth")
-    used = {p[0].rsplit(".", 1)[-1] for p in (parse_call(c) for c in _calls(truth)
-                                              if isinstance(c, str)) if p}
-    found = [Found("objective", o, "what the user asks for")
-             for o in _objective(seed.statement, meta)]
+    used = {
+        p[0].rsplit(".", 1)[-1]
+        for p in (parse_call(c) for c in _calls(truth) if isinstance(c, str))
+        if p
+    }
+    found = [
+        Found("objective", o, "what the user asks for") for o in _objective(seed.statement, meta)
+    ]
     found += _tools(meta, used)
     logic = _logic(category)
     if category.startswith("multi_turn") and _has_dependency(seed.statement, truth):

@@ -47,6 +47,11 @@ class StoreStats(BaseModel):
     cooccurrence_edges: int
     domains: dict[str, DomainStats]
     sources: dict[str, int]
+    #: Typed atom-atom edges by type (``SIMILAR``, ``INCOMPATIBLE``).
+    edges: dict[str, int] = Field(default_factory=dict)
+    #: Atoms carrying an embedding, and duplicates folded in by canonicalisation.
+    embedded_atoms: int = 0
+    merged_atoms: int = 0
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,9 @@ class EmbeddedStore:
             raise StoreError(f"cannot merge {duplicate!r} into {canonical!r}: unknown or same atom")
         for seed in self.atom_seeds(duplicate):
             self.graph.add_edge((SEED, seed), (ATOM, canonical), key=HAS_ATOM)
-        merged = merge_atom(keep, drop.model_copy(update={"id": canonical, "slot": keep.slot}))
+        # the canonical atom keeps its own embedding; the duplicate's is dropped
+        as_keep = drop.model_copy(update={"id": canonical, "slot": keep.slot, "embedding": None})
+        merged = merge_atom(keep, as_keep)
         merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
         merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
         self.graph.remove_node((ATOM, duplicate))
@@ -251,7 +253,10 @@ class EmbeddedStore:
     def stats(self) -> StoreStats:
         """Seeds, atoms per domain and slot, memberships and co-occurrence edges."""
         domains: dict[str, DomainStats] = {}
+        embedded = merged = 0
         for atom in self.iter_atoms():
+            embedded += atom.embedding is not None
+            merged += len(atom.merged_from)
             dom = domains.setdefault(atom.domain, DomainStats())
             slot = dom.slots.setdefault(atom.slot, SlotStats())
             dom.atoms += 1
@@ -270,6 +275,9 @@ class EmbeddedStore:
             cooccurrence_edges=n_pairs(self.projection().counts),
             domains=dict(sorted(domains.items())),
             sources=dict(sorted(sources.items())),
+            edges=dict(sorted(Counter(e.type for e in self.iter_edges()).items())),
+            embedded_atoms=embedded,
+            merged_atoms=merged,
         )
 
     # -- persistence -------------------------------------------------------------

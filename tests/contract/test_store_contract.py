@@ -176,6 +176,7 @@ def test_typed_edges_round_trip_and_do_not_count_as_memberships(harness: StoreHa
     assert len(list(store.iter_edges())) == 2
     assert store.get_atom(HEAP.id).frequency == 1  # type: ignore[union-attr]
     assert store.stats().memberships == 8
+    assert store.stats().edges == {"INCOMPATIBLE": 1, "SIMILAR": 1}
     again = harness.reopen(store)
     assert sorted(e.model_dump_json() for e in again.iter_edges()) == sorted(
         e.model_dump_json() for e in store.iter_edges()
@@ -186,7 +187,14 @@ def test_typed_edges_round_trip_and_do_not_count_as_memberships(harness: StoreHa
 
 def test_merge_atoms_moves_memberships(harness: StoreHarness) -> None:
     store = populated(harness.fresh())
-    store.upsert_atoms([atom("data_structure", "double-ended-queue", aliases=["dequeue"])])
+    store.upsert_atoms([DEQUE.model_copy(update={"embedding": [1.0, 0.0]})])
+    store.upsert_atoms(
+        [
+            atom("data_structure", "double-ended-queue", aliases=["dequeue"]).model_copy(
+                update={"embedding": [0.0, 1.0]}
+            )
+        ]
+    )
     store.set_memberships([row("s5", BFS, atom("data_structure", "double-ended-queue"))])
     evidence = MergeEvidence(
         merged_id="algorithm/data_structure/double-ended-queue",
@@ -203,6 +211,9 @@ def test_merge_atoms_moves_memberships(harness: StoreHarness) -> None:
         "dequeue",
     }
     assert kept.merged_from == [evidence]
+    assert kept.embedding == [1.0, 0.0]  # the canonical atom keeps its own vector
+    stats = store.stats()
+    assert (stats.atoms, stats.merged_atoms, stats.embedded_atoms) == (4, 1, 1)
     assert store.cooccurrence(BFS.id, DEQUE.id).count == 3  # type: ignore[union-attr]
     assert DEQUE.id in store.seed_atoms("s5")
     again = harness.reopen(store)

@@ -25,7 +25,9 @@ def run_json(cwd: Path) -> tuple[dict, str]:
 
 
 def test_run_builds_the_real_graph(tmp_path: Path) -> None:
-    stats, stderr = run_json(tmp_path)
+    doc, stderr = run_json(tmp_path)
+    stats, canon = doc["stats"], doc["ingest"]["canonical"]
+    assert doc["ingest"]["extractor"] == "static"
     # all trainable seeds: 164 + 3002 + 1405 + 709 (DataFrameBench train) + 3556
     assert stats["seeds"] == 8836
     assert stats["sources"]["dataframebench==0.1.1"] == 709
@@ -44,5 +46,16 @@ def test_run_builds_the_real_graph(tmp_path: Path) -> None:
                 )
     assert stats["cooccurrence_edges"] > 10_000
     assert "co-occurrence edges" in stderr
-    # a second run reuses the downloaded wheels and leaves the graph identical
-    assert run_json(tmp_path)[0] == stats
+    # canonical atoms: all embedded with MiniLM, a few true duplicates merged, SIMILAR edges
+    assert stats["embedded_atoms"] == stats["atoms"] == canon["atoms_after"]
+    assert 0 < len(canon["merged"]) == stats["merged_atoms"] < 0.05 * canon["atoms_before"]
+    assert all(m["method"] == "cosine:all-MiniLM-L6-v2" for m in canon["merged"])
+    assert all(m["score"] >= 0.6 for m in canon["merged"])
+    assert stats["edges"]["SIMILAR"] == canon["similar_edges"] > 1000
+    assert canon["embedding_cache_misses"] >= canon["atoms_before"]
+    # a second run reuses the wheels and every embedding, and leaves the graph identical
+    again = run_json(tmp_path)[0]
+    assert again["stats"] == stats
+    assert again["ingest"]["canonical"]["embedding_cache_misses"] == 0
+    assert again["ingest"]["canonical"]["embedding_cache_hit_rate"] == 1.0
+    assert again["ingest"]["canonical"]["merged"] == []

@@ -1,9 +1,9 @@
 """A scripted OpenAI-compatible HTTP server for deterministic tests.
 
-Serves ``POST /v1/chat/completions`` on 127.0.0.1 (a free port) from a background
-thread. Replies come from a queue of :class:`Scripted` items or from a function of the
-request body; every request body is recorded, and the most requests seen in flight at
-once is counted.
+Serves ``POST /v1/chat/completions`` and ``GET /v1/models`` on 127.0.0.1 (a free
+port) from a background thread. Replies come from a queue of :class:`Scripted` items or
+from a function of the request body; every request body is recorded, and the most
+requests seen in flight at once is counted.
 
 >>> with FakeOpenAI([Scripted(content='{"atoms": []}')]) as server:
 ...     server.base_url.startswith("http://127.0.0.1:")
@@ -56,9 +56,14 @@ class FakeOpenAI:
     script : iterable of Scripted, or callable
         A queue consumed one item per request, or a function of the request body.
         An exhausted queue answers 500 with the message ``script exhausted``.
+    models : tuple of str
+        Model ids listed by ``GET /v1/models``.
     """
 
-    def __init__(self, script: Iterable[Scripted] | Responder) -> None:
+    def __init__(
+        self, script: Iterable[Scripted] | Responder, models: tuple[str, ...] = ("fake-model",)
+    ) -> None:
+        self.models = models
         self._responder: Responder | None = script if callable(script) else None
         self._queue: deque[Scripted] = deque([] if callable(script) else script)
         self.requests: list[dict[str, Any]] = []
@@ -111,6 +116,14 @@ class FakeOpenAI:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path != "/v1/models":
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                models = [{"id": m, "object": "model", "created": 0, "owned_by": "test"}
+                          for m in fake.models]
+                self._send(200, {"object": "list", "data": models})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

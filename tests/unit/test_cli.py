@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adr_graph.cli import main
+from tests.support.fake_openai import FakeOpenAI, Scripted
 from tests.unit.test_corpora import WHEEL_NAMES, make_wheel
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; ingest/run default to the hashing embedder (fast, offline)."""
+    argv = list(args)
+    if argv and argv[0] in ("ingest", "run") and "--embedder" not in argv:
+        argv += ["--embedder", "hashing"]
     with pytest.raises(SystemExit) as exc:
-        main(list(args))
+        main(argv)
     out, err = capsys.readouterr()
     return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture(autouse=True)
+def _cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Embedding and LLM caches go under tmp_path, never into the working tree."""
+    monkeypatch.setenv("ADR_GRAPH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("ADR_GRAPH_MODEL", raising=False)
 
 
 @pytest.fixture
@@ -150,3 +164,113 @@ def test_store_from_environment(
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "--version")
     assert code == 0 and out.strip() == "0.1.0"
+
+
+def test_ingest_canonicalises_and_second_ingest_embeds_nothing(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "store")
+    code, out, err = run_cli(capsys, "ingest", str(seeds_file), "--store", store, "--json")
+    assert code == 0
+    canon = json.loads(out)["canonical"]
+    assert canon["atoms_before"] >= canon["atoms_after"] > 0
+    assert canon["embedding_cache_misses"] == canon["atoms_before"]
+    assert canon["embedding_cache_hits"] == 0
+    assert "canonical atoms:" in err and "SIMILAR edges" in err
+    assert len(list((tmp_path / "cache" / "embeddings").glob("*.npz"))) == 1
+    _, first_stats, _ = run_cli(capsys, "stats", "--store", store, "--json")
+    stats = json.loads(first_stats)
+    assert stats["embedded_atoms"] == stats["atoms"] == canon["atoms_after"]
+    assert stats["edges"].get("SIMILAR", 0) == canon["similar_edges"]
+
+    code, out, err = run_cli(capsys, "ingest", str(seeds_file), "--store", store, "--json")
+    again = json.loads(out)["canonical"]
+    assert code == 0
+    assert again["embedding_cache_misses"] == 0
+    assert again["embedding_cache_hit_rate"] == 1.0
+    assert again["atoms_after"] == canon["atoms_after"] and again["merged"] == []
+    _, second_stats, _ = run_cli(capsys, "stats", "--store", store, "--json")
+    assert json.loads(second_stats) == stats
+
+
+def test_no_canonicalise_leaves_atoms_unembedded(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "store")
+    code, out, _ = run_cli(
+        capsys, "ingest", str(seeds_file), "--store", store, "--no-canonicalise", "--json"
+    )
+    assert code == 0 and json.loads(out)["canonical"] is None
+    _, stats, _ = run_cli(capsys, "stats", "--store", store, "--json")
+    assert json.loads(stats)["embedded_atoms"] == 0
+
+
+def _llm_reply(body: dict[str, Any]) -> Scripted:
+    """Valid atoms for the domain named in the prompt; a malformed reply for tool usage."""
+    prompt = " ".join(m["content"] for m in body["messages"])
+    if "Domain: tool_usage" in prompt:
+        return Scripted("I think the tools are get_weather and friends.")
+    slot = "technique" if "Domain: algorithm" in prompt else "library_api"
+    atoms = [{"slot": slot, "name": "scripted atom", "description": "from the fake server"}]
+    return Scripted(json.dumps({"atoms": atoms}))
+
+
+def test_ingest_with_llm_extractor_records_failures(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
+    store = str(tmp_path / "store")
+    with FakeOpenAI(_llm_reply) as server:
+        args = ["ingest", str(seeds_file), "--store", store, "--extractor", "llm"]
+        code, out, err = run_cli(capsys, *args, "--llm-base-url", server.base_url, "--json")
+        calls = len(server.requests)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["extractor"] == "llm:fake-model"  # discovered from GET /v1/models
+    failed = {f["seed_id"] for f in doc["llm_failures"]}
+    assert failed and all(f["kind"] == "reply" for f in doc["llm_failures"])
+    assert all(sid.startswith("bfcl") for sid in failed), failed
+    assert len(Path(doc["llm_failures_file"]).read_text().splitlines()) == len(failed)
+    assert doc["seeds"] == 14 - len(failed)  # failed seeds are reported, not stored empty
+    assert calls == 14  # trainable seeds only, one call each
+    assert "failed LLM extraction" in err
+    _, stats, _ = run_cli(capsys, "stats", "--store", store, "--json")
+    slots = json.loads(stats)["domains"]["algorithm"]["slots"]
+    assert slots == {"technique": {"atoms": 1, "memberships": slots["technique"]["memberships"]}}
+    # a rerun is served from the reply cache: no HTTP calls at all
+    with FakeOpenAI([]) as server:
+        args = ["ingest", str(seeds_file), "--store", store, "--extractor", "llm"]
+        code, out, _ = run_cli(
+            capsys, *args, "--llm-base-url", server.base_url, "--model", "fake-model", "--json"
+        )
+        assert code == 0 and server.requests == []
+    assert {f["seed_id"] for f in json.loads(out)["llm_failures"]} == failed
+
+
+def test_llm_extractor_needs_an_endpoint(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        capsys, "ingest", str(seeds_file), "--store", str(tmp_path / "s"), "--extractor", "llm"
+    )
+    assert code == 2 and out == ""
+    assert "OPENAI_BASE_URL" in err and "Traceback" not in err
+
+
+def test_run_uses_llm_when_endpoint_configured(
+    cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
+    store = str(tmp_path / "store")
+    code, out, _ = run_cli(capsys, "run", "--store", store, "--cache", str(cache), "--json")
+    assert code == 0 and json.loads(out)["ingest"]["extractor"] == "static"
+    with FakeOpenAI(_llm_reply) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("ADR_GRAPH_MODEL", "fake-model")
+        store2 = str(tmp_path / "store2")
+        code, out, err = run_cli(capsys, "run", "--store", store2, "--cache", str(cache), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["ingest"]["extractor"] == "llm:fake-model"
+    assert doc["stats"]["seeds"] == doc["ingest"]["seeds"] > 0
+    assert doc["corpora"]["humaneval"] == 3

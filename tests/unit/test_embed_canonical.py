@@ -29,7 +29,8 @@ class TableEmbedder:
         self.angles = angles
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        rad = [math.radians(self.angles[t]) for t in texts]
+        # a merged atom's text gains "(aliases: ...)": it keeps its name's angle
+        rad = [math.radians(self.angles[t.split(" (aliases: ")[0]]) for t in texts]
         return np.array([[math.cos(r), math.sin(r), 0.0] for r in rad], dtype=np.float32)
 
 
@@ -231,8 +232,12 @@ def test_canonicalise_stores_embeddings_and_is_deterministic() -> None:
         store = make_store("technique", names)
         emb = CachedEmbedder(HashingEmbedder(256), EmbeddingCache(None))
         report = canonicalise(store, emb, merge_threshold=0.7, similar_low=0.1)
-        assert (report.cache_hits, report.cache_misses) == (0, len(names))
+        survivors = sum(1 for a in store.iter_atoms() if a.merged_from)
+        # every name once, plus each survivor's merged text (its aliases grew)
+        assert (report.cache_hits, report.cache_misses) == (0, len(names) + survivors)
         assert all(a.embedding is not None and len(a.embedding) == 256 for a in store.iter_atoms())
+        again = canonicalise(store, emb, merge_threshold=0.7, similar_low=0.1)
+        assert (again.cache_misses, again.merged) == (0, [])  # a fixed point
         merges = [(m.merged_id, m.name, m.score) for m in report.merged]
         edges = [(e.a, e.b, e.score) for e in store.iter_edges("SIMILAR")]
         return merges, sorted(edges)
@@ -242,3 +247,34 @@ def test_canonicalise_stores_embeddings_and_is_deterministic() -> None:
     merged_names = {name for _, name, _ in first[0]}
     assert {"hashmap", "binary-search"} <= merged_names
     assert not merged_names & {"n up to 1e4", "n up to 1e5"}
+
+
+def test_reingest_after_merge_feeds_the_canonical_atom() -> None:
+    from adr_graph.pipeline import ingest, merged_ids
+    from adr_graph.records import AtomCandidate, Seed
+    from adr_graph.schema import load_schemas
+
+    store = EmbeddedStore(None)
+    schemas = load_schemas()
+
+    def extractor(seed: Seed, _schema: object) -> list[AtomCandidate]:
+        names = ["hashmap", "hash map"] if seed.id == "s1" else ["hashmap"]
+        return [AtomCandidate(slot="data_structure", name=n, extractor="t") for n in names]
+
+    seeds = [
+        Seed(id=s, domain="algorithm", statement="x", source="t", license="MIT")
+        for s in ("s1", "s2")
+    ]
+    ingest(seeds, store, schemas, extractor)
+    emb = TableEmbedder({"hashmap": 0.0, "hash-map": 1.0})
+    emb = CachedEmbedder(emb, EmbeddingCache(None))  # type: ignore[arg-type]
+    canonicalise(store, emb, merge_threshold=0.99, similar_low=0.5)
+    (kept,) = store.iter_atoms()
+    assert merged_ids(store) == {"algorithm/data_structure/hash-map": kept.id}
+    # the same corpus again: no duplicate comes back, memberships stay on the survivor
+    ingest(seeds, store, schemas, extractor)
+    assert [a.id for a in store.iter_atoms()] == [kept.id]
+    assert store.seed_atoms("s1") == [kept.id] and store.get_atom(kept.id).frequency == 2  # type: ignore[union-attr]
+    report = canonicalise(store, emb, merge_threshold=0.99, similar_low=0.5)
+    assert report.cache_misses == 0  # the survivor's merged text was embedded last time
+    assert report.merged == [] and len(store.get_atom(kept.id).merged_from) == 1  # type: ignore[union-attr]
