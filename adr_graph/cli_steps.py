@@ -19,13 +19,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ._io import atomic_write_text
 from .canonical import CanonicalReport, canonicalise
+from .cli_common import open_cli_store
 from .embed import CachedEmbedder, EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
 from .errors import AdrGraphError, InputError
 from .pipeline import Extractor, IngestReport, ingest, is_trainable
 from .records import AtomCandidate, ElementSchema, Seed
 from .schema import load_schemas
 from .seeds.loader import load_seeds
-from .store import open_store
 from .store.base import GraphStore
 
 __all__ = [
@@ -273,7 +273,7 @@ def ingest_and_canonicalise(
         from .extract.static import extract_static
 
         fn, name = extract_static, "static"
-    store = open_store(store_uri)
+    store = open_cli_store(store_uri)
     try:
         report = _extract_into(store, seeds, schemas, fn, include_eval)
         canonical = _canonicalise(store, emb) if emb is not None else None

@@ -27,8 +27,9 @@ import numpy as np
 from ..errors import StoreError
 from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence
 from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
-from .cooccur import cooccurrence_counts, incidence_matrix, n_pairs, pmi_npmi
+from .cooccur import n_pairs, pmi_npmi
 from .snapshot import current_snapshot, read_snapshot, write_snapshot
+from .views import association_graph, build_projection
 
 __all__ = ["EmbeddedStore", "merge_atom"]
 
@@ -190,13 +191,13 @@ class EmbeddedStore:
     def projection(self) -> Projection:
         """Sparse incidence and co-occurrence matrices (cached until the next write)."""
         if self._projection is None:
-            atom_ids = sorted(n[1] for n, d in self.graph.nodes(data=True) if d["label"] == ATOM)
-            index = {a: i for i, a in enumerate(atom_ids)}
-            seeds = sorted(n[1] for n, d in self.graph.nodes(data=True) if d["label"] == SEED)
-            rows = [[index[a] for a in self.seed_atoms(s)] for s in seeds]
-            incidence = incidence_matrix(rows, len(atom_ids))
-            counts, freq = cooccurrence_counts(incidence)
-            self._projection = Projection(atom_ids, seeds, incidence, counts, freq, index)
+            atom_ids = [n[1] for n, d in self.graph.nodes(data=True) if d["label"] == ATOM]
+            members = {
+                n[1]: self.seed_atoms(n[1])
+                for n, d in self.graph.nodes(data=True)
+                if d["label"] == SEED
+            }
+            self._projection = build_projection(atom_ids, members)
         return self._projection
 
     def _pair(self, proj: Projection, i: int, j: np.ndarray, c: np.ndarray) -> list[Cooccurrence]:
@@ -231,24 +232,7 @@ class EmbeddedStore:
 
     def to_networkx(self) -> nx.Graph:
         """Atom graph: nodes carry atom fields, ``CO_OCCURS`` edges carry count/pmi/npmi."""
-        proj = self.projection()
-        graph = nx.Graph()
-        for atom in self.iter_atoms():
-            graph.add_node(atom.id, **atom.model_dump(exclude={"id", "embedding"}))
-        upper = proj.counts.tocoo()
-        mask = upper.row < upper.col
-        rows, cols, data = upper.row[mask], upper.col[mask], upper.data[mask]
-        pmi, npmi = pmi_npmi(data, proj.frequency[rows], proj.frequency[cols], proj.n_seeds)
-        for r, c, n, p, q in zip(rows, cols, data, pmi, npmi, strict=True):
-            graph.add_edge(
-                proj.atom_ids[r],
-                proj.atom_ids[c],
-                type="CO_OCCURS",
-                count=int(n),
-                pmi=float(p),
-                npmi=float(q),
-            )
-        return graph
+        return association_graph(self.iter_atoms(), self.projection())
 
     def stats(self) -> StoreStats:
         """Seeds, atoms per domain and slot, memberships and co-occurrence edges."""
@@ -300,6 +284,11 @@ class EmbeddedStore:
         self.upsert_atoms(a for a in tables["atoms"] if isinstance(a, Atom))
         self.set_memberships(s for s in tables["seeds"] if isinstance(s, SeedAtoms))
         self.upsert_edges(e for e in tables["edges"] if isinstance(e, AtomEdge))
+
+    def clear(self) -> None:
+        """Forget every atom, seed and edge (the next ``commit()`` persists that)."""
+        self.graph.clear()
+        self._projection = None
 
     def close(self) -> None:
         self._projection = None

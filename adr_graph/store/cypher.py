@@ -1,0 +1,238 @@
+"""Every Cypher statement the Bolt store sends, and the identifier allow-lists.
+
+Values always travel as parameters. Labels, relationship types and property names
+cannot be parameters in Cypher, so the few statements that need one are built only
+through :func:`label`, :func:`rel_type` and :func:`prop`, which accept names from
+fixed allow-lists and nothing else. The statements stick to what both Neo4j 5 and
+ArcadeDB's Bolt endpoint accept (see ``schema/README.md``).
+
+>>> rel_type("SIMILAR")
+'SIMILAR'
+>>> rel_type("SIMILAR]->() DETACH DELETE n //")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+adr_graph.errors.InputError: field 'relationship type': 'SIMILAR]->() DETACH ... is not allowed...
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import InputError, SchemaError
+from ..records import EDGE_TYPES
+from ..schema import default_schema_dir
+
+__all__ = [
+    "LABELS",
+    "PROPERTIES",
+    "REL_TYPES",
+    "label",
+    "prop",
+    "rel_type",
+    "schema_statements",
+    "typed_edge_statements",
+]
+
+LABELS: frozenset[str] = frozenset({"Atom", "Seed"})
+REL_TYPES: frozenset[str] = frozenset({"HAS_ATOM", "CO_OCCURS", *EDGE_TYPES})
+PROPERTIES: frozenset[str] = frozenset(
+    {"id", "domain", "slot", "name", "source", "license", "count", "pmi", "npmi", "score"}
+)
+
+
+def _allowed(kind: str, name: str, allowed: frozenset[str]) -> str:
+    if name not in allowed:
+        raise InputError(
+            f"{name!r} is not allowed; use one of {', '.join(sorted(allowed))}", field=kind
+        )
+    return name
+
+
+def label(name: str) -> str:
+    """A node label from :data:`LABELS`, or :class:`InputError`."""
+    return _allowed("label", name, LABELS)
+
+
+def rel_type(name: str) -> str:
+    """A relationship type from :data:`REL_TYPES`, or :class:`InputError`."""
+    return _allowed("relationship type", name, REL_TYPES)
+
+
+def prop(name: str) -> str:
+    """A property name from :data:`PROPERTIES`, or :class:`InputError`."""
+    return _allowed("property", name, PROPERTIES)
+
+
+_COMMENT_RE = re.compile(r"^\s*//.*$", re.MULTILINE)
+
+
+def schema_statements(name: str = "graph", schema_dir: Path | None = None) -> list[str]:
+    """The statements of ``schema/<name>.cypher`` (comments dropped, split on ``;``)."""
+    path = (schema_dir or default_schema_dir()) / f"{name}.cypher"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read Cypher schema: {exc.strerror}") from exc
+    body = _COMMENT_RE.sub("", text)
+    return [" ".join(s.split()) for s in body.split(";") if s.strip()]
+
+
+# -- atoms ------------------------------------------------------------------------------
+GET_ATOMS = """
+UNWIND $ids AS id
+MATCH (a:Atom {id: id})
+OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
+RETURN properties(a) AS props, count(h) AS frequency
+"""
+
+PAGE_ATOMS = """
+MATCH (a:Atom)
+WHERE a.id > $after AND ($domain IS NULL OR a.domain = $domain)
+  AND ($slot IS NULL OR a.slot = $slot)
+WITH a ORDER BY a.id LIMIT $limit
+OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
+RETURN properties(a) AS props, count(h) AS frequency
+ORDER BY props.id
+"""
+
+WRITE_ATOMS = """
+UNWIND $rows AS r
+MERGE (a:Atom {id: r.id})
+SET a.domain = r.domain, a.slot = r.slot, a.name = r.name, a.description = r.description,
+    a.aliases = r.aliases, a.extractors = r.extractors, a.embedding = r.embedding,
+    a.merged_from = r.merged_from, a.merged_count = r.merged_count
+"""
+
+EXISTING_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) RETURN a.id AS id"
+
+DELETE_ATOM = "MATCH (a:Atom {id: $id}) DETACH DELETE a"
+
+CLEAR_ATOMS = "MATCH (a:Atom) WITH a LIMIT $limit DETACH DELETE a RETURN count(*) AS n"
+CLEAR_SEEDS = "MATCH (s:Seed) WITH s LIMIT $limit DETACH DELETE s RETURN count(*) AS n"
+
+# -- seeds and memberships -----------------------------------------------------------------
+OLD_MEMBERSHIPS = """
+UNWIND $ids AS sid
+MATCH (s:Seed {id: sid})-[:HAS_ATOM]->(a:Atom)
+RETURN sid AS seed, collect(a.id) AS atoms
+"""
+
+WRITE_SEEDS = """
+UNWIND $rows AS r
+MERGE (s:Seed {id: r.seed_id})
+SET s.domain = r.domain, s.source = r.source, s.license = r.license
+"""
+
+DROP_MEMBERSHIPS = "UNWIND $ids AS sid MATCH (:Seed {id: sid})-[h:HAS_ATOM]->() DELETE h"
+
+ADD_MEMBERSHIPS = """
+UNWIND $pairs AS p
+MATCH (s:Seed {id: p.seed})
+MATCH (a:Atom {id: p.atom})
+CREATE (s)-[:HAS_ATOM]->(a)
+"""
+
+ADD_COOCCURRENCE = """
+UNWIND $deltas AS d
+MATCH (a:Atom {id: d.a})
+MATCH (b:Atom {id: d.b})
+MERGE (a)-[c:CO_OCCURS]->(b)
+ON CREATE SET c.count = d.n
+ON MATCH SET c.count = c.count + d.n
+"""
+
+PRUNE_COOCCURRENCE = """
+UNWIND $pairs AS p
+MATCH (:Atom {id: p.a})-[c:CO_OCCURS]->(:Atom {id: p.b})
+WHERE c.count <= 0
+DELETE c
+"""
+
+ATOM_SEEDS = "MATCH (s:Seed)-[:HAS_ATOM]->(:Atom {id: $id}) RETURN s.id AS id ORDER BY id"
+
+SEED_ATOMS = "MATCH (:Seed {id: $id})-[:HAS_ATOM]->(a:Atom) RETURN a.id AS id ORDER BY id"
+
+PAGE_SEEDS = """
+MATCH (s:Seed)
+WHERE s.id > $after
+WITH s ORDER BY s.id LIMIT $limit
+OPTIONAL MATCH (s)-[:HAS_ATOM]->(a:Atom)
+RETURN s.id AS seed_id, s.domain AS domain, s.source AS source, s.license AS license,
+       collect(a.id) AS atom_ids
+ORDER BY seed_id
+"""
+
+# -- co-occurrence reads ---------------------------------------------------------------------
+PAIR_COUNT = """
+MATCH (a:Atom {id: $a})-[c:CO_OCCURS]-(b:Atom {id: $b})
+RETURN c.count AS count
+"""
+
+NEIGHBOURS = """
+MATCH (a:Atom {id: $id})-[c:CO_OCCURS]-(b:Atom)
+RETURN b.id AS id, c.count AS count
+ORDER BY count DESC, id ASC
+LIMIT $limit
+"""
+
+FREQUENCIES = """
+UNWIND $ids AS id
+MATCH (a:Atom {id: id})
+OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
+RETURN id, count(h) AS frequency
+"""
+
+COUNT_SEEDS = "MATCH (s:Seed) RETURN count(s) AS n"
+
+ALL_COOCCURRENCE = """
+MATCH (a:Atom)-[c:CO_OCCURS]->(b:Atom)
+RETURN a.id AS a, b.id AS b, c.count AS count, c.npmi AS npmi
+"""
+
+SET_ASSOCIATION = """
+UNWIND $rows AS r
+MATCH (:Atom {id: r.a})-[c:CO_OCCURS]->(:Atom {id: r.b})
+SET c.pmi = r.pmi, c.npmi = r.npmi
+"""
+
+ALL_FREQUENCIES = """
+MATCH (a:Atom)
+OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
+RETURN a.id AS id, count(h) AS frequency, a.frequency AS stored
+"""
+
+SET_FREQUENCIES = "UNWIND $rows AS r MATCH (a:Atom {id: r.id}) SET a.frequency = r.frequency"
+
+# -- stats ---------------------------------------------------------------------------------
+STATS_SLOTS = """
+MATCH (a:Atom)
+OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
+WITH a, count(h) AS freq
+RETURN a.domain AS domain, a.slot AS slot, count(a) AS atoms, sum(freq) AS memberships,
+       sum(CASE WHEN a.embedding IS NULL THEN 0 ELSE 1 END) AS embedded,
+       sum(coalesce(a.merged_count, 0)) AS merged
+"""
+
+STATS_SEEDS = "MATCH (s:Seed) RETURN s.domain AS domain, s.source AS source, count(s) AS seeds"
+
+COUNT_MEMBERSHIPS = "MATCH (:Seed)-[h:HAS_ATOM]->(:Atom) RETURN count(h) AS n"
+
+COUNT_COOCCURRENCE = "MATCH (:Atom)-[c:CO_OCCURS]->(:Atom) RETURN count(c) AS n"
+
+
+def typed_edge_statements(edge_type: str) -> dict[str, str]:
+    """Write/read/count statements for one typed atom-atom edge (type allow-listed)."""
+    kind = rel_type(edge_type)
+    return {
+        "write": (
+            "UNWIND $rows AS r MATCH (a:Atom {id: r.a}) MATCH (b:Atom {id: r.b}) "
+            f"MERGE (a)-[e:{kind}]->(b) SET e.score = r.score, e.source = r.source"
+        ),
+        "read": (
+            f"MATCH (a:Atom)-[e:{kind}]->(b:Atom) "
+            "RETURN a.id AS a, b.id AS b, e.score AS score, e.source AS source "
+            "ORDER BY a, b"
+        ),
+        "count": f"MATCH (:Atom)-[e:{kind}]->(:Atom) RETURN count(e) AS n",
+    }
