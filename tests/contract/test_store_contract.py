@@ -220,3 +220,93 @@ def test_merge_atoms_moves_memberships(harness: StoreHarness) -> None:
     assert again.get_atom(DEQUE.id) == kept
     with pytest.raises(StoreError):
         again.merge_atoms(DEQUE.id, DEQUE.id, evidence)
+
+
+def snapshot_of(store: GraphStore) -> tuple[object, ...]:
+    """Everything a lossless copy must keep, independent of the backend."""
+    return (
+        sorted(a.model_dump_json() for a in store.iter_atoms()),
+        sorted(r.model_dump_json() for r in store.iter_memberships()),
+        sorted(e.model_dump_json() for e in store.iter_edges()),
+        store.stats().model_dump(exclude={"store"}),
+    )
+
+
+def rich_graph(store: GraphStore) -> GraphStore:
+    """Aliases, embeddings, a merge, typed edges: every field a copy could lose."""
+    populated(store)
+    store.upsert_atoms(
+        [
+            atom("technique", "bfs", aliases=["BFS"], extractors=["static"], embedding=[0.5, -1.0]),
+            atom("technique", "queue-bfs", description="bfs with a queue", embedding=[0.4, -1.0]),
+        ]
+    )
+    store.set_memberships([row("s5", atom("technique", "queue-bfs"), DEQUE)])
+    evidence = MergeEvidence(
+        merged_id="algorithm/technique/queue-bfs", name="queue-bfs", score=0.95, method="t"
+    )
+    store.merge_atoms(BFS.id, evidence.merged_id, evidence)
+    store.upsert_edges(
+        [
+            AtomEdge(a=DEQUE.id, b=HEAP.id, type="SIMILAR", score=0.71, source="minilm"),
+            AtomEdge(a=BFS.id, b=GRID.id, type="INCOMPATIBLE", source="rule"),
+        ]
+    )
+    store.commit()
+    return store
+
+
+def test_iter_memberships_lists_every_seed(make_store) -> None:
+    store = populated(make_store())
+    rows = {r.seed_id: r for r in store.iter_memberships()}
+    assert sorted(rows) == ["s1", "s2", "s3", "s4"]
+    assert sorted(rows["s1"].atom_ids) == sorted([BFS.id, DEQUE.id, GRID.id])
+    assert rows["s3"].source == "other" and rows["s3"].license == "MIT"
+
+
+def test_copy_graph_both_ways_is_lossless(harness: StoreHarness) -> None:
+    from adr_graph.store import EmbeddedStore
+    from adr_graph.store.transfer import copy_graph
+
+    source = rich_graph(EmbeddedStore(None))
+    expected = snapshot_of(source)
+    target = harness.fresh()
+    report = copy_graph(source, target, batch_size=2)
+    target.commit()
+    assert (report.atoms, report.seeds, report.edges) == (4, 5, 2)
+    assert snapshot_of(target) == expected
+    back = EmbeddedStore(None)
+    copy_graph(harness.reopen(target), back)
+    assert snapshot_of(back) == expected
+
+
+def test_clear_empties_the_store(harness: StoreHarness) -> None:
+    store = rich_graph(harness.fresh())
+    store.clear()
+    store.commit()
+    again = harness.reopen(store)
+    stats = again.stats()
+    assert (stats.atoms, stats.seeds, stats.memberships, stats.cooccurrence_edges) == (0, 0, 0, 0)
+    assert list(again.iter_edges()) == []
+
+
+HOSTILE = "x'}) MATCH (n) DETACH DELETE n //\"`"
+
+
+def test_hostile_values_are_data(make_store) -> None:
+    store = populated(make_store())
+    evil = Atom(
+        id=f"algorithm/scenario/{HOSTILE}",
+        domain="algorithm",
+        slot="scenario",
+        name=HOSTILE,
+        description=HOSTILE,
+        aliases=[HOSTILE],
+    )
+    store.upsert_atoms([evil])
+    store.set_memberships([row(HOSTILE, evil, BFS)])
+    got = store.get_atom(evil.id)
+    assert got is not None and got.name == got.description == HOSTILE
+    assert store.seed_atoms(HOSTILE) == sorted([evil.id, BFS.id])
+    assert list(store.iter_edges("SIMILAR]->() DETACH DELETE a //")) == []
+    assert store.stats().atoms == 5  # nothing was deleted
