@@ -5,9 +5,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# embed: MiniLM + faiss + torch 2.13.0 (CPU build, from this machine's disk); llm: openai client
-EXTRAS ?= dev,embed,llm
+# embed: MiniLM + faiss + torch 2.13.0 (CPU build, from this machine's disk); llm: openai client;
+# neo4j: the Bolt driver
+EXTRAS ?= dev,embed,llm,neo4j
 LLM_STAMP := $(VENV)/.llm-server-installed
+BOLT_STAMP := $(VENV)/.arcadedb-installed
 
 .PHONY: demo test lint bench clean
 
@@ -24,12 +26,17 @@ $(LLM_STAMP): $(STAMP) scripts/llm-server.sh
 	VENV=$(VENV) bash scripts/llm-server.sh install
 	touch $(LLM_STAMP)
 
+# ArcadeDB (server jars + its own Java runtime, from PyPI) for the Bolt contract suite
+$(BOLT_STAMP): $(STAMP) scripts/arcadedb.sh
+	VENV=$(VENV) bash scripts/arcadedb.sh install
+	touch $(BOLT_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check adr_graph tests benchmarks
 	$(BIN)/mypy
 
-test: lint $(LLM_STAMP)
-	ADR_GRAPH_REQUIRE_LLM=1 $(BIN)/python -m pytest; rc=$$?; \
+test: lint $(LLM_STAMP) $(BOLT_STAMP)
+	ADR_GRAPH_REQUIRE_LLM=1 ADR_GRAPH_REQUIRE_BOLT=1 $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 

@@ -186,8 +186,8 @@ RETURN id, count(h) AS frequency
 COUNT_SEEDS = "MATCH (s:Seed) RETURN count(s) AS n"
 
 ALL_COOCCURRENCE = """
-MATCH (a:Atom)-[c:CO_OCCURS]->(b:Atom)
-RETURN a.id AS a, b.id AS b, c.count AS count, c.npmi AS npmi
+MATCH (x:Atom)-[c:CO_OCCURS]->(y:Atom)
+RETURN x.id AS a, y.id AS b, c.count AS count, c.npmi AS npmi
 """
 
 SET_ASSOCIATION = """
@@ -230,8 +230,8 @@ def typed_edge_statements(edge_type: str) -> dict[str, str]:
             f"MERGE (a)-[e:{kind}]->(b) SET e.score = r.score, e.source = r.source"
         ),
         "read": (
-            f"MATCH (a:Atom)-[e:{kind}]->(b:Atom) "
-            "RETURN a.id AS a, b.id AS b, e.score AS score, e.source AS source "
+            f"MATCH (x:Atom)-[e:{kind}]->(y:Atom) "
+            "RETURN x.id AS a, y.id AS b, e.score AS score, e.source AS source "
             "ORDER BY a, b"
         ),
         "count": f"MATCH (:Atom)-[e:{kind}]->(:Atom) RETURN count(e) AS n",

@@ -164,7 +164,7 @@ class EmbeddedStore:
 
     def seed_atoms(self, seed_id: str) -> list[str]:
         node = (SEED, seed_id)
-        return [a for _, (_, a) in self.graph.out_edges(node)] if node in self.graph else []
+        return sorted(a for _, (_, a) in self.graph.out_edges(node)) if node in self.graph else []
 
     def atom_seeds(self, atom_id: str) -> list[str]:
         node = (ATOM, atom_id)
