@@ -74,7 +74,8 @@ do_start() {
     local pkg state; pkg="$(package_dir)"; state="$(cd "$STATE_DIR" && pwd)"
     [ -x "$pkg/jre/bin/java" ] || chmod +x "$pkg/jre/bin/java" 2>/dev/null || true
     [ -x "$pkg/jre/bin/java" ] || die "no Java runtime in $pkg/jre"
-    nohup "$pkg/jre/bin/java" -Xmx"$HEAP" \
+    # env -C: the server writes its own log/ folder into its working directory
+    nohup env -C "$state" "$pkg/jre/bin/java" -Xmx"$HEAP" \
         -Darcadedb.server.rootPassword="$ROOT_PASSWORD" \
         -Darcadedb.server.rootPath="$state" \
         -Darcadedb.server.databaseDirectory="$state/databases" \

@@ -309,3 +309,21 @@ def test_hostile_values_are_data(make_store) -> None:
     assert store.seed_atoms(HOSTILE) == sorted([evil.id, BFS.id])
     assert list(store.iter_edges("SIMILAR]->() DETACH DELETE a //")) == []
     assert store.stats().atoms == 5  # nothing was deleted
+
+
+def test_bolt_schema_is_idempotent(harness: StoreHarness) -> None:
+    """Bolt only: constraints/indexes re-apply cleanly; a vector index is optional."""
+    if harness.bolt is None:
+        pytest.skip("the embedded store has no server-side schema")
+    from adr_graph.store.bolt import Neo4jStore
+
+    store = harness.fresh()
+    assert isinstance(store, Neo4jStore)
+    first = store.ensure_schema()
+    assert store.ensure_schema() == first and len(first) == 5
+    applied = store.ensure_schema(vector_dimensions=384)  # absent on ArcadeDB: logged, not raised
+    assert applied[:5] == first
+    names = {r["name"] for r in store.cypher("SHOW CONSTRAINTS")}
+    assert {"atom_id", "seed_id"} <= names
+    with pytest.raises(StoreError, match=r"atom_id|already exists|unique|Constraint"):
+        store.cypher("CREATE (:Atom {id: $id}) CREATE (:Atom {id: $id})", {"id": "dup"}, write=True)
