@@ -17,8 +17,9 @@ from adr_graph.extract.quality import Mismatch, load_gold, score_extractor
 from adr_graph.extract.static import extract_static
 from adr_graph.schema import load_schemas
 
-DEFAULT_GOLD = (Path(__file__).resolve().parent.parent
-                / "tests" / "data" / "gold" / "extraction_gold.jsonl")
+DEFAULT_GOLD = (
+    Path(__file__).resolve().parent.parent / "tests" / "data" / "gold" / "extraction_gold.jsonl"
+)
 
 
 def _print_errors(label: str, errors: list[Mismatch]) -> None:
@@ -30,10 +31,15 @@ def _print_errors(label: str, errors: list[Mismatch]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Score :func:`extract_static` on the gold file and print the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD,
-                        help="gold JSONL file (default: the bundled gold set)")
-    parser.add_argument("--show-errors", action="store_true",
-                        help="print misses and false positives to stderr")
+    parser.add_argument(
+        "--gold",
+        type=Path,
+        default=DEFAULT_GOLD,
+        help="gold JSONL file (default: the bundled gold set)",
+    )
+    parser.add_argument(
+        "--show-errors", action="store_true", help="print misses and false positives to stderr"
+    )
     args = parser.parse_args(argv)
     try:
         items = load_gold(args.gold)

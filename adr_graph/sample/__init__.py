@@ -1,0 +1,21 @@
+"""Sampling rarely-combined but compatible atom sets, and the baselines."""
+
+from __future__ import annotations
+
+from .build import model_from_store, split_seeds
+from .model import CompatibilityWeights, PairModel, PairTable
+from .search import STRATEGIES, ObjectiveWeights, SetScores, sample_sets, score_sets, slot_template
+
+__all__ = [
+    "STRATEGIES",
+    "CompatibilityWeights",
+    "ObjectiveWeights",
+    "PairModel",
+    "PairTable",
+    "SetScores",
+    "model_from_store",
+    "sample_sets",
+    "score_sets",
+    "slot_template",
+    "split_seeds",
+]

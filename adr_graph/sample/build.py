@@ -1,0 +1,104 @@
+"""Build a :class:`PairModel` from any :class:`GraphStore`.
+
+>>> from adr_graph.records import Atom
+>>> from adr_graph.store import EmbeddedStore, SeedAtoms
+>>> store = EmbeddedStore(None)
+>>> _ = store.upsert_atoms([Atom(id=f"algorithm/{s}/{n}", domain="algorithm", slot=s, name=n)
+...                         for s, n in [("technique", "bfs"), ("scenario", "grid")]])
+>>> _ = store.set_memberships([SeedAtoms(seed_id="s1", domain="algorithm", source="t",
+...     atom_ids=["algorithm/technique/bfs", "algorithm/scenario/grid"])])
+>>> model = model_from_store(store)
+>>> model.atom_ids, int(model.n_seeds)
+(['algorithm/scenario/grid', 'algorithm/technique/bfs'], 1)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..records import AtomSet
+from ..store.base import GraphStore
+from .model import CompatibilityWeights, PairModel, PairTable
+
+__all__ = ["model_from_store", "split_seeds"]
+
+log = logging.getLogger(__name__)
+
+
+def _embedding_matrix(vectors: Sequence[list[float] | None]) -> np.ndarray | None:
+    widths = {len(v) for v in vectors if v is not None}
+    if len(widths) != 1:
+        return None  # none embedded, or mixed models: band evidence is skipped
+    (width,) = widths
+    out = np.zeros((len(vectors), width), dtype=np.float32)
+    for row, vec in enumerate(vectors):
+        if vec is not None:
+            out[row] = vec
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms > 0, norms, 1.0)
+
+
+def model_from_store(
+    store: GraphStore,
+    *,
+    history: Iterable[AtomSet] = (),
+    seed_rows: np.ndarray | None = None,
+    weights: CompatibilityWeights | None = None,
+) -> PairModel:
+    """Pair model over the store's projection, embeddings and INCOMPATIBLE edges.
+
+    ``seed_rows`` restricts co-occurrence to those rows of the projection (e.g. a
+    training split); ``history`` marks atoms and pairs of earlier sets as used.
+    """
+    proj = store.projection()
+    atoms = {a.id: a for a in store.iter_atoms()}
+    ordered = [atoms[a] for a in proj.atom_ids]
+    incidence = proj.incidence if seed_rows is None else proj.incidence[seed_rows]
+    index = proj.index
+    bad = [
+        (index[e.a], index[e.b])
+        for e in store.iter_edges("INCOMPATIBLE")
+        if e.a in index and e.b in index
+    ]
+    n = len(ordered)
+    incompatible = PairTable.from_pairs(
+        n,
+        np.array([p[0] for p in bad], np.int64),
+        np.array([p[1] for p in bad], np.int64),
+        np.ones(len(bad)),
+    )
+    model = PairModel.from_incidence(
+        sp.csr_matrix(incidence),
+        proj.atom_ids,
+        [a.slot for a in ordered],
+        [a.domain for a in ordered],
+        embeddings=_embedding_matrix([a.embedding for a in ordered]),
+        incompatible=incompatible,
+        weights=weights or CompatibilityWeights(),
+    )
+    log.info(
+        "pair model: %d atoms, %d seeds, %d co-occurring pairs, %d vetoed pairs",
+        n,
+        model.n_seeds,
+        len(model.cooccur),
+        len(bad),
+    )
+    history = list(history)
+    return model.with_history(history) if history else model
+
+
+def split_seeds(n_seeds: int, holdout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of a train / held-out split of the seeds.
+
+    >>> train, held = split_seeds(10, 0.2, seed=1)
+    >>> len(train), len(held), sorted([*train, *held]) == list(range(10))
+    (8, 2, True)
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_seeds)
+    cut = round(n_seeds * holdout)
+    return np.sort(order[cut:]), np.sort(order[:cut])

@@ -1,0 +1,304 @@
+"""The pair model the sampler scores with: novelty and compatibility of atom pairs.
+
+Built once from a store's sparse projection (or any seed x atom incidence matrix);
+every score is computed on numpy arrays for many pairs at once.
+
+- **novelty** of a pair: smoothed ``-log P(pair)`` from seed co-occurrence plus earlier
+  generated sets, scaled to ``(0, 1]``: a never-seen pair scores 1.
+- **compatibility**: evidence that the pair can share one task without direct
+  co-occurrence: cosine of the two atoms' co-occurrence neighbourhoods (2-hop paths),
+  embedding similarity inside a band (near-duplicates are excluded, unrelated pairs get
+  nothing), pairs already seen together count as compatible, explicit INCOMPATIBLE
+  edges and failing verification outcomes veto or penalise.
+
+>>> import scipy.sparse as sp
+>>> inc = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 1, 0]]))
+>>> model = PairModel.from_incidence(inc, ["d/t/a", "d/s/b", "d/x/c"], ["t", "s", "x"],
+...                                  ["d", "d", "d"])
+>>> model.cooccurrence(np.array([0, 0]), np.array([1, 2])).tolist()
+[2, 0]
+>>> bool(model.novelty(np.array([0]), np.array([2]))[0] == 1.0)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..records import AtomSet
+from ..store.base import Projection
+
+__all__ = ["CompatibilityWeights", "PairModel", "PairTable"]
+
+
+class PairTable:
+    """A symmetric sparse table of pair values with vectorised lookup.
+
+    >>> t = PairTable.from_pairs(4, np.array([0, 2]), np.array([1, 3]), np.array([5.0, 1.0]))
+    >>> t.lookup(np.array([1, 3, 0]), np.array([0, 2, 3])).tolist()
+    [5.0, 1.0, 0.0]
+    """
+
+    def __init__(self, n: int, keys: np.ndarray, values: np.ndarray) -> None:
+        self.n = n
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order].astype(np.int64)
+        self.values = values[order]
+
+    @classmethod
+    def from_pairs(cls, n: int, i: np.ndarray, j: np.ndarray, v: np.ndarray) -> PairTable:
+        lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+        keys = lo * n + hi
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        summed = np.zeros(len(uniq), dtype=np.float64)
+        np.add.at(summed, inverse, v)
+        return cls(n, uniq, summed)
+
+    @classmethod
+    def from_matrix(cls, matrix: sp.spmatrix) -> PairTable:
+        upper = sp.triu(sp.coo_matrix(matrix), k=1).tocoo()
+        return cls.from_pairs(matrix.shape[0], upper.row, upper.col, upper.data.astype(float))
+
+    def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if len(self.keys) == 0:
+            return np.zeros(np.broadcast(i, j).shape, dtype=np.float64)
+        lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+        keys = lo * self.n + hi
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[pos] == keys
+        return np.where(found, self.values[pos], 0.0)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True)
+class CompatibilityWeights:
+    """How compatibility evidence is combined (each part in ``[0, 1]``).
+
+    Raw evidence is calibrated per domain into its empirical CDF over random cross-slot
+    pairs (``calibration_pairs`` of them), so a score of 0.8 means "stronger than 80 %
+    of random pairs of this domain": ``neighbours`` weighs the cosine of co-occurrence
+    neighbourhoods (2-hop paths), ``popularity`` how often both atoms are used at all
+    (``log(1 + f_a f_b)``), ``embedding`` the band score of the embedding cosine (0 below
+    ``unrelated``, 1 from ``band_low``; at or above ``duplicate`` a near-duplicate,
+    vetoed). A pair is compatible at ``threshold`` or above; pairs seen together in a
+    seed are compatible (1.0).
+    """
+
+    neighbours: float = 0.6
+    popularity: float = 0.3
+    embedding: float = 0.1
+    unrelated: float = 0.1
+    band_low: float = 0.35
+    duplicate: float = 0.93
+    threshold: float = 0.6
+    smoothing: float = 0.5
+    calibration_pairs: int = 20_000
+
+
+def _neighbour_basis(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows of the binary co-occurrence adjacency scaled by ``1/sqrt(degree)``."""
+    adj = counts.copy().tocsr()
+    adj.setdiag(0)
+    adj.eliminate_zeros()
+    adj.data = np.ones_like(adj.data, dtype=np.float64)
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    scale = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1)), 0.0)
+    return sp.csr_matrix(sp.diags(scale) @ adj)
+
+
+@dataclass
+class PairModel:
+    """Atoms, their co-occurrence, embeddings, vetoes and history, as arrays."""
+
+    atom_ids: list[str]
+    slots: np.ndarray  # slot name per atom
+    domains: np.ndarray  # domain per atom
+    n_seeds: int
+    frequency: np.ndarray
+    cooccur: PairTable
+    basis: sp.csr_matrix
+    basis_t: sp.csc_matrix
+    embeddings: np.ndarray | None = None
+    incompatible: PairTable = field(default_factory=lambda: PairTable(0, np.zeros(0), np.zeros(0)))
+    failures: PairTable | None = None
+    passes: PairTable | None = None
+    history: PairTable | None = None
+    atom_usage: np.ndarray | None = None
+    weights: CompatibilityWeights = field(default_factory=CompatibilityWeights)
+    index: dict[str, int] = field(default_factory=dict)
+    calibration: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {a: i for i, a in enumerate(self.atom_ids)}
+        if not self.calibration:
+            self.calibration = self._calibrate()
+        n = len(self.atom_ids)
+        if self.incompatible.n == 0:
+            self.incompatible = PairTable(n, np.zeros(0, np.int64), np.zeros(0))
+        if self.atom_usage is None:
+            self.atom_usage = np.zeros(n, dtype=np.float64)
+        self._max_novelty = float(
+            np.log((self.n_seeds + self.weights.smoothing) / self.weights.smoothing)
+        )
+
+    def _calibrate(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Sorted raw evidence of random cross-slot pairs, per domain (fixed RNG)."""
+        rng = np.random.default_rng(0)
+        out = {}
+        for domain in sorted(set(self.domains.tolist())):
+            idx = np.flatnonzero(self.domains == domain)
+            if len(idx) < 2:
+                continue
+            size = self.weights.calibration_pairs
+            i, j = rng.choice(idx, size), rng.choice(idx, size)
+            keep = self.slots[i] != self.slots[j]
+            i, j = i[keep], j[keep]
+            out[domain] = (np.sort(self.neighbour_cosine(i, j)), np.sort(self._popularity(i, j)))
+        return out
+
+    def _popularity(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.log1p(self.frequency[i] * self.frequency[j])
+
+    def _cdf(self, part: int, i: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(values))
+        domains = self.domains[i]
+        for domain, tables in self.calibration.items():
+            mask = domains == domain
+            if mask.any():
+                ref = tables[part]
+                out[mask] = np.searchsorted(ref, values[mask], side="right") / max(len(ref), 1)
+        return out
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_incidence(
+        cls,
+        incidence: sp.csr_matrix,
+        atom_ids: Sequence[str],
+        slots: Sequence[str],
+        domains: Sequence[str],
+        **extra: object,
+    ) -> PairModel:
+        """Model from a seed x atom 0/1 incidence matrix (rows: seeds)."""
+        inc = sp.csr_matrix(incidence, dtype=np.float64)
+        counts = sp.csr_matrix(inc.T @ inc)
+        frequency = counts.diagonal().astype(np.float64)
+        basis = _neighbour_basis(counts)
+        return cls(
+            atom_ids=list(atom_ids),
+            slots=np.asarray(slots, dtype=object),
+            domains=np.asarray(domains, dtype=object),
+            n_seeds=int(inc.shape[0]),
+            frequency=frequency,
+            cooccur=PairTable.from_matrix(counts),
+            basis=basis,
+            basis_t=sp.csc_matrix(basis.T),
+            **extra,  # type: ignore[arg-type]
+        )
+
+    @classmethod
+    def from_projection(
+        cls, proj: Projection, slots: Sequence[str], domains: Sequence[str], **extra: object
+    ) -> PairModel:
+        return cls.from_incidence(proj.incidence, proj.atom_ids, slots, domains, **extra)
+
+    def with_history(self, sets: Iterable[AtomSet]) -> PairModel:
+        """A copy that treats atoms and pairs of ``sets`` as already used."""
+        usage = np.array(self.atom_usage, dtype=np.float64, copy=True)
+        i_list: list[int] = []
+        j_list: list[int] = []
+        for atom_set in sets:
+            ids = [self.index[a.id] for a in atom_set.atoms if a.id in self.index]
+            usage[ids] += 1
+            for x in range(len(ids)):
+                for y in range(x + 1, len(ids)):
+                    i_list.append(ids[x])
+                    j_list.append(ids[y])
+        n = len(self.atom_ids)
+        old = self.history
+        i_arr, j_arr = np.array(i_list, np.int64), np.array(j_list, np.int64)
+        vals = np.ones(len(i_arr))
+        if old is not None and len(old):
+            lo, hi = np.divmod(old.keys, n)
+            i_arr, j_arr = np.concatenate([i_arr, lo]), np.concatenate([j_arr, hi])
+            vals = np.concatenate([vals, old.values])
+        return replace(self, history=PairTable.from_pairs(n, i_arr, j_arr, vals), atom_usage=usage)
+
+    # -- pair scores --------------------------------------------------------------------
+    def cooccurrence(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Seeds holding both atoms of each pair."""
+        return self.cooccur.lookup(i, j).astype(np.int64)
+
+    def cooccur_matrix(self, keep: np.ndarray) -> sp.coo_matrix:
+        """Co-occurrence counts among the sorted atom indices ``keep`` (upper triangle)."""
+        lo, hi = np.divmod(self.cooccur.keys, max(self.cooccur.n, 1))
+        pos = np.full(len(self.atom_ids), -1, dtype=np.int64)
+        pos[keep] = np.arange(len(keep))
+        mask = (pos[lo] >= 0) & (pos[hi] >= 0)
+        return sp.coo_matrix(
+            (self.cooccur.values[mask], (pos[lo[mask]], pos[hi[mask]])),
+            shape=(len(keep), len(keep)),
+        )
+
+    def used(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Earlier generated sets holding both atoms of each pair."""
+        return self.history.lookup(i, j) if self.history is not None else np.zeros(len(i))
+
+    def novelty(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Smoothed ``-log P(pair)`` over seeds and earlier sets, in ``(0, 1]``."""
+        alpha = self.weights.smoothing
+        seen = self.cooccur.lookup(i, j) + self.used(i, j)
+        return np.log((self.n_seeds + alpha) / (seen + alpha)) / self._max_novelty
+
+    def neighbour_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Cosine of the co-occurrence neighbourhoods of each pair (shared 2-hop paths)."""
+        if len(i) == 0:
+            return np.zeros(0)
+        rows = self.basis[i].multiply(self.basis[j])
+        return np.asarray(rows.sum(axis=1)).ravel()
+
+    def embedding_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if self.embeddings is None:
+            return np.full(len(i), np.nan)
+        return np.einsum("ij,ij->i", self.embeddings[i], self.embeddings[j])
+
+    def band(self, cosine: np.ndarray) -> np.ndarray:
+        """Embedding evidence: 0 when unrelated, rising to 1 inside the band."""
+        w = self.weights
+        ramp = (cosine - w.unrelated) / max(w.band_low - w.unrelated, 1e-9)
+        return np.where(np.isnan(cosine), 0.0, np.clip(ramp, 0.0, 1.0))
+
+    def compatibility(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Calibrated evidence in ``[0, 1]``; 0 for vetoed pairs (INCOMPATIBLE,
+        near-duplicate, same slot, different domains); 1 for pairs seen together."""
+        w = self.weights
+        cos = self.embedding_cosine(i, j)
+        score = (
+            w.neighbours * self._cdf(0, i, self.neighbour_cosine(i, j))
+            + w.popularity * self._cdf(1, i, self._popularity(i, j))
+            + w.embedding * self.band(cos)
+        )
+        score = np.where(self.cooccurrence(i, j) > 0, 1.0, np.minimum(score, 1.0))
+        if self.failures is not None:
+            fails = self.failures.lookup(i, j)
+            oks = self.passes.lookup(i, j) if self.passes is not None else 0.0
+            score = score * (oks + 1.0) / (oks + fails + 1.0)
+        return np.where(self.vetoed(i, j, cos), 0.0, score)
+
+    def vetoed(self, i: np.ndarray, j: np.ndarray, cos: np.ndarray | None = None) -> np.ndarray:
+        cos = self.embedding_cosine(i, j) if cos is None else cos
+        near_dup = np.nan_to_num(cos, nan=0.0) >= self.weights.duplicate
+        same_slot = (self.slots[i] == self.slots[j]) | (i == j)
+        other_domain = self.domains[i] != self.domains[j]
+        return (self.incompatible.lookup(i, j) > 0) | near_dup | same_slot | other_domain
+
+    def diversity(self, atoms: np.ndarray) -> np.ndarray:
+        """``1 / (1 + usage)`` per atom: 1 for atoms no earlier set used."""
+        assert self.atom_usage is not None
+        return 1.0 / (1.0 + self.atom_usage[atoms])
