@@ -64,7 +64,7 @@ def heldout_precision(model: PairModel, held: PairTable, sets: list[AtomSet]) ->
     compatible = model.compatibility(i, j) >= model.weights.threshold
     in_held = held.lookup(i, j) > 0
     return {
-        "unseen_pairs": int(len(i)),
+        "unseen_pairs": len(i),
         "compatible_share": float(compatible.mean()) if len(i) else 0.0,
         "compatible_precision": float(in_held[compatible].mean()) if compatible.any() else 0.0,
         "unseen_heldout_rate": float(in_held.mean()) if len(i) else 0.0,
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     report: dict[str, object] = {
         "benchmark": "sampler_eval",
         "store": str(args.store),
-        "seeds_train": int(len(train)),
-        "seeds_heldout": int(len(held_rows)),
+        "seeds_train": len(train),
+        "seeds_heldout": len(held_rows),
         "results": results,
         "novelty_over": ratios,
         "heldout_precision_novelty_over_random_unseen_rate": round(
