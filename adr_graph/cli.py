@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from . import cli_graph  # noqa: F401  (registers query, export, import)
+from . import cli_graph, cli_sample  # noqa: F401  (register query, export, import, sample, coverage)
 from .cli_common import (
     ALL_CORPORA,
     DEFAULT_CACHE,

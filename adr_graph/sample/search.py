@@ -288,6 +288,7 @@ def sample_sets(
     seed: int = 0,
     weights: ObjectiveWeights | None = None,
     include_optional: bool = True,
+    on_set: Callable[[AtomSet], None] | None = None,
 ) -> list[AtomSet]:
     """Sample ``n`` atom sets of ``schema``'s domain with ``strategy``.
 
