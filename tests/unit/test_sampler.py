@@ -171,7 +171,7 @@ def test_pair_table_matches_a_dict(entries: list[tuple[int, int, int]]) -> None:
     table = PairTable.from_pairs(31, i, j, np.array([e[2] for e in entries], float))
     probe_i, probe_j = np.arange(31).repeat(31), np.tile(np.arange(31), 31)
     got = table.lookup(probe_i, probe_j)
-    want = [expected.get((min(a, b), max(a, b)), 0.0) for a, b in zip(probe_i, probe_j)]
+    want = [expected.get((min(a, b), max(a, b)), 0.0) for a, b in zip(probe_i, probe_j, strict=True)]
     assert got.tolist() == want
 
 
