@@ -29,8 +29,9 @@ SCHEMA = load_schemas()["algorithm"]
 SLOTS = slot_template(SCHEMA)  # technique, data_structure, scenario, constraint, io_format
 
 
-def planted_store(path: Path | None = None, per_slot: int = 12, n_seeds: int = 400,
-                  seed: int = 0) -> EmbeddedStore:
+def planted_store(
+    path: Path | None = None, per_slot: int = 12, n_seeds: int = 400, seed: int = 0
+) -> EmbeddedStore:
     """Two communities of atoms; seeds draw one atom per slot from one community.
 
     Within a community most cross-slot pairs co-occur, some never do (compatible but
@@ -41,7 +42,8 @@ def planted_store(path: Path | None = None, per_slot: int = 12, n_seeds: int = 4
     atoms = {s: [f"algorithm/{s}/{s[:3]}{k:02d}" for k in range(per_slot)] for s in SLOTS}
     store.upsert_atoms(
         Atom(id=a, domain="algorithm", slot=s, name=a.rsplit("/", 1)[1])
-        for s, ids in atoms.items() for a in ids
+        for s, ids in atoms.items()
+        for a in ids
     )
     rows = []
     half = per_slot // 2
@@ -105,8 +107,12 @@ def test_novel_pairs_stay_inside_a_community(model: PairModel) -> None:
 
 def test_incompatible_edges_are_honoured() -> None:
     store = planted_store(n_seeds=60)
-    banned = AtomEdge(a="algorithm/technique/tec00", b="algorithm/scenario/sce01",
-                      type="INCOMPATIBLE", source="test")
+    banned = AtomEdge(
+        a="algorithm/technique/tec00",
+        b="algorithm/scenario/sce01",
+        type="INCOMPATIBLE",
+        source="test",
+    )
     store.upsert_edges([banned])
     model = model_from_store(store)
     i, j = model.index[banned.a], model.index[banned.b]
@@ -120,8 +126,11 @@ def test_near_duplicates_are_vetoed(model: PairModel) -> None:
     emb = np.zeros((len(model.atom_ids), 4), dtype=np.float32)
     emb[:, 0] = 1.0
     spread = PairModel.from_incidence(
-        sp.identity(len(model.atom_ids), format="csr"), model.atom_ids, model.slots,
-        model.domains, embeddings=emb,
+        sp.identity(len(model.atom_ids), format="csr"),
+        model.atom_ids,
+        model.slots,
+        model.domains,
+        embeddings=emb,
     )
     i, j = np.array([0]), np.array([len(model.atom_ids) - 1])
     assert spread.vetoed(i, j)[0] and spread.compatibility(i, j)[0] == 0.0
@@ -142,12 +151,16 @@ def test_history_discounts_used_atoms_and_pairs(model: PairModel) -> None:
 def test_failing_outcomes_lower_compatibility(model: PairModel) -> None:
     from dataclasses import replace
 
-    i, j = np.array([model.index["algorithm/technique/tec00"]]), np.array(
-        [model.index["algorithm/scenario/sce00"]]
+    i, j = (
+        np.array([model.index["algorithm/technique/tec00"]]),
+        np.array([model.index["algorithm/scenario/sce00"]]),
     )
     n = len(model.atom_ids)
-    failing = replace(model, failures=PairTable.from_pairs(n, i, j, np.array([3.0])),
-                      passes=PairTable.from_pairs(n, i, j, np.array([1.0])))
+    failing = replace(
+        model,
+        failures=PairTable.from_pairs(n, i, j, np.array([3.0])),
+        passes=PairTable.from_pairs(n, i, j, np.array([1.0])),
+    )
     assert failing.compatibility(i, j)[0] == pytest.approx(model.compatibility(i, j)[0] * 2 / 5)
 
 
@@ -159,8 +172,7 @@ def test_novelty_is_one_for_unseen_and_falls_with_counts() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 5)),
-                max_size=40))
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 5)), max_size=40))
 def test_pair_table_matches_a_dict(entries: list[tuple[int, int, int]]) -> None:
     expected: dict[tuple[int, int], float] = {}
     for a, b, v in entries:
@@ -171,7 +183,9 @@ def test_pair_table_matches_a_dict(entries: list[tuple[int, int, int]]) -> None:
     table = PairTable.from_pairs(31, i, j, np.array([e[2] for e in entries], float))
     probe_i, probe_j = np.arange(31).repeat(31), np.tile(np.arange(31), 31)
     got = table.lookup(probe_i, probe_j)
-    want = [expected.get((min(a, b), max(a, b)), 0.0) for a, b in zip(probe_i, probe_j, strict=True)]
+    want = [
+        expected.get((min(a, b), max(a, b)), 0.0) for a, b in zip(probe_i, probe_j, strict=True)
+    ]
     assert got.tolist() == want
 
 
@@ -205,11 +219,12 @@ def test_cli_sample_and_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, stdout, _ = run_cli(capsys, *args)  # JSONL on stdout, identical for the same seed
     assert code == 0 and stdout == first
     assert all(AtomSet.model_validate_json(line) for line in first.splitlines())
-    code, stdout, _ = run_cli(capsys, "coverage", "--sets", str(out), "--store", str(store),
-                              "--json")
+    code, stdout, _ = run_cli(
+        capsys, "coverage", "--sets", str(out), "--store", str(store), "--json"
+    )
     assert code == 0 and json.loads(stdout)["sets"] == 8
     history = tmp_path / "bad.jsonl"
-    history.write_text(first.splitlines()[0] + "\n{\"domain\": \"algorithm\"}\n")
+    history.write_text(first.splitlines()[0] + '\n{"domain": "algorithm"}\n')
     code, _, err = run_cli(capsys, *args, "--history", str(history))
     assert code == 2 and f"{history}:2" in err
     code, _, err = run_cli(capsys, *args, "--strategy", "magic")
