@@ -44,6 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/build_graph.py
 	$(BIN)/python benchmarks/extract_quality.py
 	$(BIN)/python benchmarks/embed_throughput.py
+	$(BIN)/python benchmarks/sampler_perf.py
+	$(BIN)/python benchmarks/sampler_eval.py
+	$(BIN)/python benchmarks/load_bolt.py
 
 clean:
 	rm -rf $(VENV) .adr-graph .pytest_cache .mypy_cache .ruff_cache

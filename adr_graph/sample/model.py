@@ -263,6 +263,11 @@ class PairModel:
         rows = self.basis[i].multiply(self.basis[j])
         return np.asarray(rows.sum(axis=1)).ravel()
 
+    def neighbour_cosine_block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Neighbourhood cosines of every ``rows`` x ``cols`` pair, as a dense block."""
+        block = self.basis[rows] @ self.basis_t[:, cols]
+        return np.asarray(block.toarray())
+
     def embedding_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         if self.embeddings is None:
             return np.full(len(i), np.nan)
@@ -274,13 +279,19 @@ class PairModel:
         ramp = (cosine - w.unrelated) / max(w.band_low - w.unrelated, 1e-9)
         return np.where(np.isnan(cosine), 0.0, np.clip(ramp, 0.0, 1.0))
 
-    def compatibility(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    def compatibility(
+        self, i: np.ndarray, j: np.ndarray, neighbour_cos: np.ndarray | None = None
+    ) -> np.ndarray:
         """Calibrated evidence in ``[0, 1]``; 0 for vetoed pairs (INCOMPATIBLE,
-        near-duplicate, same slot, different domains); 1 for pairs seen together."""
+        near-duplicate, same slot, different domains); 1 for pairs seen together.
+
+        ``neighbour_cos`` may carry precomputed neighbourhood cosines of the pairs.
+        """
         w = self.weights
         cos = self.embedding_cosine(i, j)
+        nbr = self.neighbour_cosine(i, j) if neighbour_cos is None else neighbour_cos
         score = (
-            w.neighbours * self._cdf(0, i, self.neighbour_cosine(i, j))
+            w.neighbours * self._cdf(0, i, nbr)
             + w.popularity * self._cdf(1, i, self._popularity(i, j))
             + w.embedding * self.band(cos)
         )

@@ -158,13 +158,36 @@ def _pool(
     return picked
 
 
-def _two_hop(model: PairModel, chosen: list[int], candidates: np.ndarray, limit: int) -> np.ndarray:
-    """Candidates reachable by shared co-occurrence neighbours, strongest first."""
-    reach = np.asarray((model.basis[chosen] @ model.basis_t).sum(axis=0)).ravel()
-    scores = reach[candidates]
-    keep = np.flatnonzero(scores > 0)
-    order = keep[np.argsort(-scores[keep], kind="stable")][:limit]
-    return candidates[order]
+def _neighbours(model: PairModel, rows: np.ndarray, cap: int,
+                rng: np.random.Generator) -> np.ndarray:
+    """Up to ``cap`` co-occurrence neighbours of each row (a random window of hubs)."""
+    indptr, indices = model.basis.indptr, model.basis.indices
+    parts = []
+    for row in rows.tolist():
+        start, end = indptr[row], indptr[row + 1]
+        if end - start > cap:
+            start = int(rng.integers(start, end - cap + 1))
+            end = start + cap
+        parts.append(indices[start:end])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=indices.dtype)
+
+
+def _two_hop(model: PairModel, chosen: list[int], candidates: np.ndarray, limit: int,
+             rng: np.random.Generator, cap: int = 48) -> np.ndarray:
+    """Candidates reached most often over 2-hop co-occurrence paths from ``chosen``.
+
+    Sampled: at most ``cap`` neighbours per atom on each hop, so hubs cost no more than
+    rare atoms.
+    """
+    first = np.unique(_neighbours(model, np.asarray(chosen), cap, rng))
+    if len(first) > cap:
+        first = rng.choice(first, cap, replace=False)
+    second = _neighbours(model, first, cap, rng)
+    second = second[np.isin(second, candidates)]
+    if len(second) == 0:
+        return second
+    found, hits = np.unique(second, return_counts=True)
+    return found[np.argsort(-hits, kind="stable")[:limit]]
 
 
 class _Batch:
@@ -198,11 +221,12 @@ def _novelty_step(
     feasible when any exist; on the last slot a candidate that adds one is taken even
     when none of them is compatible (the set is then marked below threshold).
     """
-    pool = _pool(cands, w.pool, rng, _two_hop(model, chosen, cands, w.pool // 2))
+    pool = _pool(cands, w.pool, rng, _two_hop(model, chosen, cands, w.pool // 2, rng))
     m, k = len(pool), len(chosen)
     ci = np.repeat(np.asarray(chosen), m)
     cj = np.tile(pool, k)
-    comp = model.compatibility(ci, cj).reshape(k, m)
+    nbr = model.neighbour_cosine_block(np.asarray(chosen), pool).ravel()
+    comp = model.compatibility(ci, cj, nbr).reshape(k, m)
     nov = model.novelty(ci, cj).reshape(k, m)
     unseen = (model.cooccurrence(ci, cj) == 0).reshape(k, m).any(0)
     usage = model.atom_usage[pool] + batch.atoms[pool]  # type: ignore[index]
