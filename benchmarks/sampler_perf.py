@@ -45,16 +45,18 @@ def synthetic_model(n_atoms: int, n_pairs: int, per_seed: int = 8, seed: int = 0
     inc = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_seeds, n_atoms))
     inc.data[:] = 1.0
     ids = [f"algorithm/{SLOTS[i % 5]}/a{i}" for i in range(n_atoms)]
-    return PairModel.from_incidence(inc, ids, [SLOTS[i % 5] for i in range(n_atoms)],
-                                    ["algorithm"] * n_atoms)
+    return PairModel.from_incidence(
+        inc, ids, [SLOTS[i % 5] for i in range(n_atoms)], ["algorithm"] * n_atoms
+    )
 
 
 def _graph(model: PairModel) -> nx.Graph:
     graph = nx.Graph()
     graph.add_nodes_from(range(len(model.atom_ids)))
     lo, hi = np.divmod(model.cooccur.keys, model.cooccur.n)
-    graph.add_weighted_edges_from(zip(lo.tolist(), hi.tolist(), model.cooccur.values.tolist(),
-                                      strict=True), weight="count")
+    graph.add_weighted_edges_from(
+        zip(lo.tolist(), hi.tolist(), model.cooccur.values.tolist(), strict=True), weight="count"
+    )
     return graph
 
 
@@ -76,8 +78,9 @@ def naive_scores(model: PairModel, graph: nx.Graph, sets: np.ndarray) -> np.ndar
                 na, nb = set(graph[a]), set(graph[b])
                 cos = len(na & nb) / math.sqrt(len(na) * len(nb)) if na and nb else 0.0
                 pop = math.log1p(model.frequency[a] * model.frequency[b])
-                comp = (w.neighbours * bisect_right(nbr_ref, cos) / len(nbr_ref)
-                        + w.popularity * bisect_right(pop_ref, pop) / len(pop_ref))
+                comp = w.neighbours * bisect_right(nbr_ref, cos) / len(
+                    nbr_ref
+                ) + w.popularity * bisect_right(pop_ref, pop) / len(pop_ref)
                 comp = 1.0 if count > 0 else min(comp, 1.0)
                 nov_sum += nov
                 comp_sum += comp
