@@ -9,21 +9,16 @@ failure is recorded against its seed, never raised and never dropped.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from adr_graph._io import atomic_write_text
-from adr_graph.errors import AdrGraphError, MissingExtraError
+from adr_graph.chat import CachedChat, EmptyReplyError, LlmCallError, make_client
 from adr_graph.extract.prompts import (
     EXTRACT_PROMPT_VERSION,
     LlmReplyError,
@@ -42,10 +37,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class LlmCallError(AdrGraphError):
-    """The endpoint could not be reached or refused the request (after any retries)."""
 
 
 class LlmFailure(BaseModel):
@@ -80,29 +71,6 @@ class LlmBatchResult(BaseModel):
     @property
     def candidates(self) -> dict[str, list[AtomCandidate]]:
         return {r.seed_id: r.candidates for r in self.results if r.failure is None}
-
-
-def _openai() -> ModuleType:
-    try:
-        import openai
-    except ImportError as exc:
-        raise MissingExtraError("openai", "llm") from exc
-    return openai
-
-
-def make_client(base_url: str, api_key: str = "unused", timeout: float = 60.0) -> Any:
-    """An ``openai.OpenAI`` client with the SDK's own retries off (the extractor retries)."""
-    return _openai().OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
-
-
-def _is_transient(exc: Exception) -> bool:
-    try:
-        openai = _openai()
-    except MissingExtraError:
-        return False
-    if isinstance(exc, openai.APIConnectionError | openai.RateLimitError):
-        return True  # APITimeoutError is an APIConnectionError
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
 class LlmExtractor:
@@ -148,20 +116,37 @@ class LlmExtractor:
     ) -> None:
         if max_concurrency < 1 or max_retries < 0:
             raise ValueError("max_concurrency must be >= 1 and max_retries >= 0")
-        self.client = client
         self.model = model
-        self.cache_dir = cache_dir
         self.max_concurrency = max_concurrency
-        self.max_retries = max_retries
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.json_mode = json_mode
         self.prompt_version = EXTRACT_PROMPT_VERSION
-        self._sleep = sleep
-        self._backoff = backoff
-        self._max_backoff = max_backoff
-        self._lock = threading.Lock()
-        self.http_calls = 0
+        self.chat = CachedChat(
+            client,
+            model,
+            cache_dir=cache_dir,
+            prompt_version=EXTRACT_PROMPT_VERSION,
+            max_retries=max_retries,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            json_mode=json_mode,
+            sleep=sleep,
+            backoff=backoff,
+            max_backoff=max_backoff,
+        )
+
+    @property
+    def http_calls(self) -> int:
+        """HTTP requests made so far (cache hits make none)."""
+        return self.chat.http_calls
+
+    def cache_key(self, messages: list[dict[str, str]]) -> str:
+        """The reply-cache key of ``messages`` (see :class:`CachedChat`)."""
+        return self.chat.cache_key(messages)
+
+    def _reply(self, messages: list[dict[str, str]]) -> tuple[str, bool]:
+        try:
+            return self.chat.reply(messages)
+        except EmptyReplyError as exc:
+            raise LlmReplyError(str(exc)) from exc
 
     @property
     def name(self) -> str:
@@ -236,94 +221,3 @@ class LlmExtractor:
         return LlmSeedResult(
             seed_id=seed.id, candidates=found, cached=cached, seconds=time.perf_counter() - start
         )
-
-    # -- cache -------------------------------------------------------------------------
-
-    def cache_key(self, messages: list[dict[str, str]]) -> str:
-        """sha256 over model, prompt version, request settings and messages."""
-        material = {
-            "model": self.model,
-            "prompt_version": self.prompt_version,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "json_mode": self.json_mode,
-            "messages": messages,
-        }
-        blob = json.dumps(material, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-    def _cache_path(self, key: str) -> Path | None:
-        return None if self.cache_dir is None else self.cache_dir / f"{key}.json"
-
-    def _cache_get(self, key: str) -> str | None:
-        path = self._cache_path(key)
-        if path is None or not path.is_file():
-            return None
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            reply = entry["reply"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable llm cache entry %s: %s", path, exc)
-            return None
-        return reply if isinstance(reply, str) else None
-
-    def _cache_put(self, key: str, reply: str) -> None:
-        path = self._cache_path(key)
-        if path is None:
-            return
-        entry = {
-            "key": key,
-            "model": self.model,
-            "prompt_version": self.prompt_version,
-            "reply": reply,
-        }
-        atomic_write_text(path, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
-
-    # -- HTTP --------------------------------------------------------------------------
-
-    def _reply(self, messages: list[dict[str, str]]) -> tuple[str, bool]:
-        key = self.cache_key(messages)
-        cached = self._cache_get(key)
-        if cached is not None:
-            return cached, True
-        reply = self._call_with_retries(messages)
-        self._cache_put(key, reply)
-        return reply, False
-
-    def _call_with_retries(self, messages: list[dict[str, str]]) -> str:
-        attempt = 0
-        while True:
-            try:
-                return self._call(messages)
-            except LlmReplyError:
-                raise
-            except Exception as exc:
-                if not _is_transient(exc):
-                    raise LlmCallError(f"request to {self.model} failed: {exc}") from exc
-                if attempt >= self.max_retries:
-                    raise LlmCallError(
-                        f"request to {self.model} failed after {attempt + 1} attempts: {exc}"
-                    ) from exc
-                delay = min(self._max_backoff, self._backoff * 2**attempt)
-                log.info("transient llm error (%s); retry %d in %.1fs", exc, attempt + 1, delay)
-                self._sleep(delay)
-                attempt += 1
-
-    def _call(self, messages: list[dict[str, str]]) -> str:
-        with self._lock:
-            self.http_calls += 1
-        extra: dict[str, Any] = {}
-        if self.json_mode:
-            extra["response_format"] = {"type": "json_object"}
-        response = self.client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            **extra,
-        )
-        choices = getattr(response, "choices", None) or []
-        content = choices[0].message.content if choices else None
-        if not content:
-            raise LlmReplyError("empty reply (no choices or no content)")
-        return str(content)

@@ -158,8 +158,9 @@ def _pool(
     return picked
 
 
-def _neighbours(model: PairModel, rows: np.ndarray, cap: int,
-                rng: np.random.Generator) -> np.ndarray:
+def _neighbours(
+    model: PairModel, rows: np.ndarray, cap: int, rng: np.random.Generator
+) -> np.ndarray:
     """Up to ``cap`` co-occurrence neighbours of each row (a random window of hubs)."""
     indptr, indices = model.basis.indptr, model.basis.indices
     parts = []
@@ -172,8 +173,14 @@ def _neighbours(model: PairModel, rows: np.ndarray, cap: int,
     return np.concatenate(parts) if parts else np.zeros(0, dtype=indices.dtype)
 
 
-def _two_hop(model: PairModel, chosen: list[int], candidates: np.ndarray, limit: int,
-             rng: np.random.Generator, cap: int = 48) -> np.ndarray:
+def _two_hop(
+    model: PairModel,
+    chosen: list[int],
+    candidates: np.ndarray,
+    limit: int,
+    rng: np.random.Generator,
+    cap: int = 48,
+) -> np.ndarray:
     """Candidates reached most often over 2-hop co-occurrence paths from ``chosen``.
 
     Sampled: at most ``cap`` neighbours per atom on each hop, so hubs cost no more than

@@ -1,0 +1,207 @@
+"""A cached, retrying chat call over any OpenAI-compatible endpoint.
+
+Shared by the LLM extractor and the task generator. Replies are cached on disk, one
+JSON file per request key (model, prompt version, settings and messages), so a rerun
+makes no HTTP calls. Transient errors (connection, timeout, 429, 5xx) are retried with
+bounded exponential backoff; other HTTP errors fail at once. Nothing here reads the
+environment: the caller makes the client (:func:`make_client`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ._io import atomic_write_text
+from .errors import AdrGraphError, MissingExtraError
+
+__all__ = ["CachedChat", "EmptyReplyError", "LlmCallError", "make_client"]
+
+log = logging.getLogger(__name__)
+
+
+class LlmCallError(AdrGraphError):
+    """The endpoint could not be reached or refused the request (after any retries)."""
+
+
+class EmptyReplyError(AdrGraphError):
+    """The endpoint answered without any content."""
+
+
+def _openai() -> ModuleType:
+    try:
+        import openai
+    except ImportError as exc:
+        raise MissingExtraError("openai", "llm") from exc
+    return openai
+
+
+def make_client(base_url: str, api_key: str = "unused", timeout: float = 60.0) -> Any:
+    """An ``openai.OpenAI`` client with the SDK's own retries off (the extractor retries)."""
+    return _openai().OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+
+
+def _is_transient(exc: Exception) -> bool:
+    try:
+        openai = _openai()
+    except MissingExtraError:
+        return False
+    if isinstance(exc, openai.APIConnectionError | openai.RateLimitError):
+        return True  # APITimeoutError is an APIConnectionError
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+class CachedChat:
+    """One model behind a reply cache and bounded retries.
+
+    Parameters
+    ----------
+    client : object
+        An ``openai.OpenAI``-compatible client (``client.chat.completions.create``).
+    model : str
+        Model name sent to the endpoint.
+    cache_dir : Path or None
+        Folder for cached replies; ``None`` disables the cache.
+    prompt_version : str
+        Part of every cache key, so a new prompt version never reuses old replies.
+    max_retries : int
+        Retries after a transient error (so ``max_retries + 1`` attempts at most).
+    temperature, max_tokens : float, int
+        Sampling settings sent with every request.
+    json_mode : bool
+        Send ``response_format={"type": "json_object"}``.
+    sleep : callable
+        Used for backoff; inject a no-op in tests.
+    backoff, max_backoff : float
+        First backoff delay in seconds, doubled per retry, capped at ``max_backoff``.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        model: str,
+        *,
+        cache_dir: Path | None,
+        prompt_version: str,
+        max_retries: int = 3,
+        temperature: float = 0.0,
+        max_tokens: int = 512,
+        json_mode: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.client = client
+        self.model = model
+        self.cache_dir = cache_dir
+        self.prompt_version = prompt_version
+        self.max_retries = max_retries
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.json_mode = json_mode
+        self._sleep = sleep
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._lock = threading.Lock()
+        self.http_calls = 0
+
+    # -- cache -------------------------------------------------------------------------
+
+    def cache_key(self, messages: list[dict[str, str]]) -> str:
+        """sha256 over model, prompt version, request settings and messages."""
+        material = {
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "json_mode": self.json_mode,
+            "messages": messages,
+        }
+        blob = json.dumps(material, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _cache_path(self, key: str) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / f"{key}.json"
+
+    def _cache_get(self, key: str) -> str | None:
+        path = self._cache_path(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            reply = entry["reply"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable llm cache entry %s: %s", path, exc)
+            return None
+        return reply if isinstance(reply, str) else None
+
+    def _cache_put(self, key: str, reply: str) -> None:
+        path = self._cache_path(key)
+        if path is None:
+            return
+        entry = {
+            "key": key,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "reply": reply,
+        }
+        atomic_write_text(path, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def reply(self, messages: list[dict[str, str]]) -> tuple[str, bool]:
+        """The reply to ``messages`` and whether it came from the cache."""
+        key = self.cache_key(messages)
+        cached = self._cache_get(key)
+        if cached is not None:
+            return cached, True
+        reply = self._call_with_retries(messages)
+        self._cache_put(key, reply)
+        return reply, False
+
+    def _call_with_retries(self, messages: list[dict[str, str]]) -> str:
+        attempt = 0
+        while True:
+            try:
+                return self._call(messages)
+            except EmptyReplyError:
+                raise
+            except Exception as exc:
+                if not _is_transient(exc):
+                    raise LlmCallError(f"request to {self.model} failed: {exc}") from exc
+                if attempt >= self.max_retries:
+                    raise LlmCallError(
+                        f"request to {self.model} failed after {attempt + 1} attempts: {exc}"
+                    ) from exc
+                delay = min(self._max_backoff, self._backoff * 2**attempt)
+                log.info("transient llm error (%s); retry %d in %.1fs", exc, attempt + 1, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def _call(self, messages: list[dict[str, str]]) -> str:
+        with self._lock:
+            self.http_calls += 1
+        extra: dict[str, Any] = {}
+        if self.json_mode:
+            extra["response_format"] = {"type": "json_object"}
+        response = self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            **extra,
+        )
+        choices = getattr(response, "choices", None) or []
+        content = choices[0].message.content if choices else None
+        if not content:
+            raise EmptyReplyError("empty reply (no choices or no content)")
+        return str(content)
