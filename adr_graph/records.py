@@ -281,7 +281,9 @@ class Task(_Record):
 
     id: str
     domain: Domain
+    title: str = ""
     statement: str
+    entry_point: str | None = None
     signature: str | None = None
     io_format: str | None = None
     reference_solution: str

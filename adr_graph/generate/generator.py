@@ -1,0 +1,221 @@
+"""Turn atom sets into candidate tasks with two independent LLM calls, resumably.
+
+For each :class:`~adr_graph.records.AtomSet`: a ``task-v1`` call writes the task spec;
+a separate ``second-v1`` call, which sees only the statement and signature, writes a
+second solution. Results are appended to a JSONL checkpoint as they finish (one
+fsynced line each); a rerun skips every set already in it, and a truncated last line
+(from ``kill -9``) is dropped on load. Replies are cached on disk by the chat layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..chat import CachedChat, EmptyReplyError, LlmCallError
+from ..records import Atom, AtomSet, Task, TaskProvenance
+from .prompts import (
+    SECOND_PROMPT_VERSION,
+    TASK_PROMPT_VERSION,
+    TaskReplyError,
+    build_second_messages,
+    build_task_messages,
+    parse_second_reply,
+    parse_task_reply,
+)
+
+__all__ = ["GenerationFailure", "JsonlCheckpoint", "TaskGenerator", "task_id"]
+
+log = logging.getLogger(__name__)
+
+
+def task_id(atom_set: AtomSet, model: str) -> str:
+    """Stable id of the task generated from ``atom_set`` by ``model`` with ``task-v1``."""
+    key = json.dumps(
+        [atom_set.domain, sorted(a.id for a in atom_set.atoms), TASK_PROMPT_VERSION, model]
+    )
+    return "task-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class GenerationFailure(BaseModel):
+    """Why no task came out of one atom set."""
+
+    id: str
+    atom_ids: list[str]
+    stage: str  # "task" or "second"
+    reason: str
+
+
+class JsonlCheckpoint:
+    """Append-only JSONL of records keyed by ``id``; safe against crashes mid-write."""
+
+    def __init__(self, path: Path, model: type[BaseModel]) -> None:
+        self.path = path
+        self.model = model
+        self._lock = threading.Lock()
+        self.records: dict[str, Any] = {}
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        raw = self.path.read_bytes()
+        good_end = 0
+        for line in raw.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break  # a write cut short: dropped, redone by this run
+            try:
+                record = self.model.model_validate_json(line)
+            except ValidationError:
+                log.warning("%s: dropping an unreadable line at byte %d", self.path, good_end)
+                break
+            self.records[record.id] = record  # type: ignore[attr-defined]
+            good_end += len(line)
+        if good_end < len(raw):
+            with self.path.open("r+b") as handle:
+                handle.truncate(good_end)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def append(self, record: BaseModel) -> None:
+        line = record.model_dump_json() + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.records[record.id] = record  # type: ignore[attr-defined]
+
+
+class TaskGenerator:
+    """Two cached chats (task writer and independent solver) over one endpoint."""
+
+    def __init__(
+        self,
+        client: Any,
+        model: str,
+        *,
+        cache_dir: Path | None,
+        max_concurrency: int = 2,
+        max_tokens: int = 2048,
+        **chat: Any,
+    ) -> None:
+        self.model = model
+        self.max_concurrency = max_concurrency
+        self.writer = CachedChat(
+            client,
+            model,
+            cache_dir=cache_dir,
+            prompt_version=TASK_PROMPT_VERSION,
+            max_tokens=max_tokens,
+            **chat,
+        )
+        self.solver = CachedChat(
+            client,
+            model,
+            cache_dir=cache_dir,
+            prompt_version=SECOND_PROMPT_VERSION,
+            max_tokens=max_tokens,
+            **chat,
+        )
+
+    @property
+    def http_calls(self) -> int:
+        return self.writer.http_calls + self.solver.http_calls
+
+    def generate(
+        self,
+        atom_set: AtomSet,
+        atoms: Mapping[str, Atom],
+        examples: Mapping[str, Sequence[tuple[str, str]]],
+    ) -> Task | GenerationFailure:
+        """One task (unverified) or the reason there is none.
+
+        ``examples`` maps atom ids to ``(seed_id, statement)`` pairs shown to the model.
+        """
+        ident = task_id(atom_set, self.model)
+        atom_ids = [a.id for a in atom_set.atoms]
+        shown = [ex for a in atom_ids for ex in examples.get(a, [])[:1]][:3]
+        stage = "task"
+        try:
+            reply, _ = self.writer.reply(
+                build_task_messages(atom_set, dict(atoms), [s for _, s in shown])
+            )
+            spec = parse_task_reply(reply)
+            stage = "second"
+            second, _ = self.solver.reply(build_second_messages(spec))
+            solution = parse_second_reply(second).solution
+        except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
+            return GenerationFailure(id=ident, atom_ids=atom_ids, stage=stage, reason=str(exc))
+        provenance = TaskProvenance(
+            atom_ids=atom_ids,
+            seed_ids=[sid for sid, _ in shown],
+            prompt_version=f"{TASK_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}",
+            model=self.model,
+            sampler={
+                "strategy": atom_set.strategy,
+                "rng_seed": atom_set.rng_seed,
+                "score": atom_set.score.total,
+            },
+        )
+        return Task(
+            id=ident,
+            domain=atom_set.domain,
+            title=spec.title,
+            statement=spec.statement,
+            signature=spec.signature,
+            entry_point=spec.entry_point,
+            reference_solution=spec.reference_solution,
+            input_generator=spec.input_generator,
+            input_validator=spec.input_validator,
+            second_solution=solution,
+            provenance=provenance,
+        )
+
+    def generate_many(
+        self,
+        atom_sets: Iterable[AtomSet],
+        atoms: Mapping[str, Atom],
+        examples: Mapping[str, Sequence[tuple[str, str]]],
+        tasks: JsonlCheckpoint,
+        failures: JsonlCheckpoint,
+        on_done: Callable[[Task | GenerationFailure], None] | None = None,
+    ) -> tuple[int, int, int]:
+        """Generate every set not yet in either checkpoint; returns (new, failed, skipped)."""
+        todo: list[AtomSet] = []
+        queued: set[str] = set()
+        skipped = 0
+        for atom_set in atom_sets:
+            ident = task_id(atom_set, self.model)
+            if ident in tasks or ident in failures or ident in queued:
+                skipped += 1
+            else:
+                todo.append(atom_set)
+                queued.add(ident)
+        counts = {"new": 0, "failed": 0}
+
+        def run(atom_set: AtomSet) -> None:
+            result = self.generate(atom_set, atoms, examples)
+            if isinstance(result, Task):
+                tasks.append(result)
+                counts["new"] += 1
+            else:
+                failures.append(result)
+                counts["failed"] += 1
+            if on_done is not None:
+                on_done(result)
+
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            list(pool.map(run, todo))
+        return counts["new"], counts["failed"], skipped

@@ -1,0 +1,133 @@
+"""Programs the verifier runs in the sandbox around generated code, and their outputs.
+
+Generated code is never imported or executed here: these functions only build program
+text (the generated code followed by a small driver) and parse what the sandboxed run
+printed. Inputs travel in a file (``inputs.json``) next to the program; the driver
+prints one JSON document on its last stdout line, prefixed by a marker so that
+anything the generated code prints is ignored.
+
+>>> "def generate" in generator_program("def generate(rng):\\n    return [1]", n=3, seed=0)
+True
+>>> outputs_equal([1.0, [2, 3]], [1.0000000001, [2, 3]])
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ..errors import AdrGraphError
+
+__all__ = [
+    "MARKER",
+    "HarnessError",
+    "call_program",
+    "generator_program",
+    "outputs_equal",
+    "parse_marked",
+    "validator_program",
+]
+
+MARKER = "@@ADR-GRAPH-RESULT@@"
+
+_NORMALISE = """
+def _adr_normalise(value):
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _adr_normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_adr_normalise(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+"""
+
+
+class HarnessError(AdrGraphError):
+    """A sandboxed run did not print the driver's result."""
+
+
+def generator_program(code: str, *, n: int, seed: int) -> str:
+    """Generated input generator + a driver that prints ``n`` inputs."""
+    return f"""{code}
+
+# ---- adr-graph driver ----
+import json as _adr_json, random as _adr_random
+{_NORMALISE}
+_adr_out = []
+for _adr_i in range({int(n)}):
+    _adr_out.append(_adr_normalise(generate(_adr_random.Random({int(seed)} * 1000003 + _adr_i))))
+print({MARKER!r} + _adr_json.dumps(_adr_out))
+"""
+
+
+def validator_program(code: str) -> str:
+    """Generated validator + a driver that checks every input of ``inputs.json``."""
+    return f"""{code}
+
+# ---- adr-graph driver ----
+import json as _adr_json
+_adr_inputs = _adr_json.load(open("inputs.json"))
+_adr_out = []
+for _adr_args in _adr_inputs:
+    try:
+        _adr_out.append(bool(validate(_adr_args)))
+    except Exception:
+        _adr_out.append(False)
+print({MARKER!r} + _adr_json.dumps(_adr_out))
+"""
+
+
+def call_program(code: str, entry_point: str) -> str:
+    """A solution + a driver calling ``entry_point(*args)`` on every input of ``inputs.json``.
+
+    Each result is ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "TypeName"}``.
+    """
+    return f"""{code}
+
+# ---- adr-graph driver ----
+import json as _adr_json, copy as _adr_copy
+{_NORMALISE}
+_adr_inputs = _adr_json.load(open("inputs.json"))
+_adr_out = []
+for _adr_args in _adr_inputs:
+    try:
+        _adr_value = {entry_point}(*_adr_copy.deepcopy(_adr_args))
+        _adr_out.append({{"ok": True, "value": _adr_normalise(_adr_value)}})
+    except Exception as _adr_exc:
+        _adr_out.append({{"ok": False, "error": type(_adr_exc).__name__}})
+print({MARKER!r} + _adr_json.dumps(_adr_out, default=repr))
+"""
+
+
+def parse_marked(stdout: str) -> Any:
+    """The JSON document after the driver's marker (the last one printed)."""
+    position = stdout.rfind(MARKER)
+    if position < 0:
+        raise HarnessError("the program printed no result (crashed or timed out?)")
+    line = stdout[position + len(MARKER) :].splitlines()[0] if stdout[position:] else ""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"unreadable result: {exc.msg}") from exc
+
+
+def outputs_equal(a: Any, b: Any, rel: float = 1e-6, abs_tol: float = 1e-9) -> bool:
+    """Structural equality with a float tolerance (ints and floats compare by value)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (a == b and type(a) is type(b))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=abs_tol)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            outputs_equal(x, y, rel, abs_tol) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(outputs_equal(a[k], b[k], rel, abs_tol) for k in a)
+    return bool(a == b)
