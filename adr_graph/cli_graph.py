@@ -98,7 +98,9 @@ def query_cmd(
 
 def _copy(source: GraphStore, target: GraphStore, what: str) -> TransferReport:
     with progress() as bar:
-        tasks = {k: bar.add_task(f"{what} {k}", total=None) for k in ("atoms", "seeds", "edges")}
+        tasks = {
+            k: bar.add_task(f"{what} {k}", total=None) for k in ("atoms", "seeds", "edges", "tasks")
+        }
         report = copy_graph(source, target, on_progress=lambda k, n: bar.advance(tasks[k], n))
     with err.status("committing"):
         target.commit()

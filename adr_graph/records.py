@@ -39,6 +39,7 @@ __all__ = [
     "Seed",
     "SlotSpec",
     "Task",
+    "TaskOutcome",
     "TaskProvenance",
     "Verdict",
     "VerificationRecord",
@@ -294,3 +295,12 @@ class Task(_Record):
     verification: VerificationRecord | None = None
     difficulty: float | None = None
     provenance: TaskProvenance
+
+
+class TaskOutcome(_Record):
+    """What verification said about a task built from these atoms (fed back to the graph)."""
+
+    task_id: str
+    domain: Domain
+    atom_ids: list[str] = Field(min_length=1)
+    verified: bool

@@ -71,6 +71,7 @@ def model_from_store(
         np.array([p[1] for p in bad], np.int64),
         np.ones(len(bad)),
     )
+    passes, failures = _outcome_tables(store, index, n)
     model = PairModel.from_incidence(
         sp.csr_matrix(incidence),
         proj.atom_ids,
@@ -78,6 +79,8 @@ def model_from_store(
         [a.domain for a in ordered],
         embeddings=_embedding_matrix([a.embedding for a in ordered]),
         incompatible=incompatible,
+        passes=passes,
+        failures=failures,
         weights=weights or CompatibilityWeights(),
     )
     log.info(
@@ -89,6 +92,26 @@ def model_from_store(
     )
     history = list(history)
     return model.with_history(history) if history else model
+
+
+def _outcome_tables(
+    store: GraphStore, index: dict[str, int], n: int
+) -> tuple[PairTable | None, PairTable | None]:
+    """Verified / failed task counts on every atom pair of recorded outcomes."""
+    i: list[int] = []
+    j: list[int] = []
+    ok: list[float] = []
+    for outcome in store.iter_outcomes():
+        ids = sorted({index[a] for a in outcome.atom_ids if a in index})
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                i.append(ids[x])
+                j.append(ids[y])
+                ok.append(1.0 if outcome.verified else 0.0)
+    if not i:
+        return None, None
+    ia, ja, oks = np.array(i, np.int64), np.array(j, np.int64), np.array(ok)
+    return PairTable.from_pairs(n, ia, ja, oks), PairTable.from_pairs(n, ia, ja, 1.0 - oks)
 
 
 def split_seeds(n_seeds: int, holdout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

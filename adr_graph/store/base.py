@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel, Field
 
-from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence
+from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 
 __all__ = ["DomainStats", "GraphStore", "Projection", "SeedAtoms", "SlotStats", "StoreStats"]
 
@@ -52,6 +52,9 @@ class StoreStats(BaseModel):
     #: Atoms carrying an embedding, and duplicates folded in by canonicalisation.
     embedded_atoms: int = 0
     merged_atoms: int = 0
+    #: Verification outcomes written back: tasks recorded, and how many verified.
+    tasks: int = 0
+    verified_tasks: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,10 @@ class GraphStore(Protocol):
     def merge_atoms(self, canonical: str, duplicate: str, evidence: MergeEvidence) -> None: ...
 
     def iter_edges(self, edge_type: str | None = None) -> Iterator[AtomEdge]: ...
+
+    def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int: ...
+
+    def iter_outcomes(self) -> Iterator[TaskOutcome]: ...
 
     def get_atom(self, atom_id: str) -> Atom | None: ...
 

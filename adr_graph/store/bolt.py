@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import StoreError
-from ..records import EDGE_TYPES, Atom, AtomEdge, Cooccurrence, MergeEvidence
+from ..records import EDGE_TYPES, Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 from . import cypher as q
 from ._bolt_session import BoltSession, BoltSettings
 from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
@@ -190,6 +190,46 @@ class Neo4jStore:
             count += len(rows)
         return count
 
+    def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int:
+        """Record verification outcomes as ``Task`` nodes ``COMBINES`` their atoms."""
+        latest = {o.task_id: o for o in outcomes}
+        for batch in _chunks(list(latest.values()), self.batch_size):
+            wanted = sorted({a for o in batch for a in o.atom_ids})
+            found = {r["id"] for r in self.db.read(q.EXISTING_ATOMS, ids=wanted)}
+            for outcome in batch:
+                missing = [a for a in outcome.atom_ids if a not in found]
+                if missing:
+                    raise StoreError(
+                        f"task {outcome.task_id!r} refers to unknown atoms {missing[:3]}"
+                    )
+            rows = [o.model_dump() for o in batch]
+            pairs = [
+                {"task": o.task_id, "atom": a} for o in batch for a in dict.fromkeys(o.atom_ids)
+            ]
+            self.db.write_many(
+                [
+                    (q.WRITE_TASKS, {"rows": rows}),
+                    (q.DROP_COMBINES, {"ids": [o.task_id for o in batch]}),
+                    (q.ADD_COMBINES, {"pairs": pairs}),
+                ]
+            )
+        return len(latest)
+
+    def iter_outcomes(self) -> Iterator[TaskOutcome]:
+        after = ""
+        while True:
+            rows = self.db.read(q.PAGE_TASKS, after=after, limit=PAGE)
+            for r in rows:
+                yield TaskOutcome(
+                    task_id=r["task_id"],
+                    domain=r["domain"],
+                    atom_ids=list(r["atom_ids"]),
+                    verified=bool(r["verified"]),
+                )
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["task_id"]
+
     def merge_atoms(self, canonical: str, duplicate: str, evidence: MergeEvidence) -> None:
         """Fold ``duplicate`` into ``canonical``: memberships move, names become aliases."""
         keep, drop = self.get_atom(canonical), self.get_atom(duplicate)
@@ -210,7 +250,19 @@ class Neo4jStore:
         merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
         merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
         self.db.write(q.WRITE_ATOMS, rows=[_atom_row(merged)])
+        tasks = [
+            o.model_copy(
+                update={
+                    "atom_ids": list(
+                        dict.fromkeys(canonical if a == duplicate else a for a in o.atom_ids)
+                    )
+                }
+            )
+            for o in self.iter_outcomes()
+            if duplicate in o.atom_ids
+        ]
         self.db.write(q.DELETE_ATOM, id=duplicate)
+        self.record_outcomes(tasks)
         self._projection = None
 
     # -- reads ------------------------------------------------------------------------------
@@ -323,6 +375,7 @@ class Neo4jStore:
         for r in self.db.read(q.STATS_SEEDS):
             domains.setdefault(r["domain"], DomainStats()).seeds += int(r["seeds"])
             sources[r["source"]] += int(r["seeds"])
+        task_counts = self.db.read(q.COUNT_TASKS)[0]
         edges = {
             k: int(self.db.read(q.typed_edge_statements(k)["count"])[0]["n"]) for k in EDGE_TYPES
         }
@@ -337,6 +390,8 @@ class Neo4jStore:
             edges={k: n for k, n in sorted(edges.items()) if n},
             embedded_atoms=embedded,
             merged_atoms=merged,
+            tasks=int(task_counts["n"]),
+            verified_tasks=int(task_counts["verified"] or 0),
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -383,7 +438,7 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete every atom and seed (tests and ``import --replace``)."""
-        for statement in (q.CLEAR_ATOMS, q.CLEAR_SEEDS):
+        for statement in (q.CLEAR_TASKS, q.CLEAR_ATOMS, q.CLEAR_SEEDS):
             while int(self.db.write(statement, limit=self.batch_size)[0]["n"]):
                 pass
         self._projection = None

@@ -34,8 +34,8 @@ __all__ = [
     "typed_edge_statements",
 ]
 
-LABELS: frozenset[str] = frozenset({"Atom", "Seed"})
-REL_TYPES: frozenset[str] = frozenset({"HAS_ATOM", "CO_OCCURS", *EDGE_TYPES})
+LABELS: frozenset[str] = frozenset({"Atom", "Seed", "Task"})
+REL_TYPES: frozenset[str] = frozenset({"HAS_ATOM", "CO_OCCURS", "COMBINES", *EDGE_TYPES})
 PROPERTIES: frozenset[str] = frozenset(
     {"id", "domain", "slot", "name", "source", "license", "count", "pmi", "npmi", "score"}
 )
@@ -162,6 +162,36 @@ RETURN s.id AS seed_id, s.domain AS domain, s.source AS source, s.license AS lic
        collect(a.id) AS atom_ids
 ORDER BY seed_id
 """
+
+# -- task outcomes (verification feedback) ------------------------------------------------
+WRITE_TASKS = """
+UNWIND $rows AS r
+MERGE (t:Task {id: r.task_id})
+SET t.domain = r.domain, t.verified = r.verified, t.atom_ids = r.atom_ids
+"""
+
+DROP_COMBINES = "UNWIND $ids AS tid MATCH (:Task {id: tid})-[c:COMBINES]->() DELETE c"
+
+ADD_COMBINES = """
+UNWIND $pairs AS p
+MATCH (t:Task {id: p.task})
+MATCH (a:Atom {id: p.atom})
+CREATE (t)-[:COMBINES]->(a)
+"""
+
+PAGE_TASKS = """
+MATCH (t:Task)
+WHERE t.id > $after
+RETURN t.id AS task_id, t.domain AS domain, t.atom_ids AS atom_ids, t.verified AS verified
+ORDER BY task_id LIMIT $limit
+"""
+
+COUNT_TASKS = """
+MATCH (t:Task)
+RETURN count(t) AS n, sum(CASE WHEN t.verified THEN 1 ELSE 0 END) AS verified
+"""
+
+CLEAR_TASKS = "MATCH (t:Task) WITH t LIMIT $limit DETACH DELETE t RETURN count(*) AS n"
 
 # -- co-occurrence reads ---------------------------------------------------------------------
 PAIR_COUNT = """

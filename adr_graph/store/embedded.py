@@ -23,9 +23,10 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from pydantic import BaseModel
 
 from ..errors import StoreError
-from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence
+from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
 from .cooccur import n_pairs, pmi_npmi
 from .snapshot import current_snapshot, read_snapshot, write_snapshot
@@ -36,6 +37,7 @@ __all__ = ["EmbeddedStore", "merge_atom"]
 log = logging.getLogger(__name__)
 
 ATOM, SEED, HAS_ATOM = "Atom", "Seed", "HAS_ATOM"
+TASK, COMBINES = "Task", "COMBINES"
 
 
 def merge_atom(old: Atom, new: Atom) -> Atom:
@@ -128,6 +130,27 @@ class EmbeddedStore:
             count += 1
         return count
 
+    def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int:
+        """Record verification outcomes (a task's earlier outcome is replaced)."""
+        count = 0
+        for outcome in outcomes:
+            missing = [a for a in outcome.atom_ids if (ATOM, a) not in self.graph]
+            if missing:
+                raise StoreError(f"task {outcome.task_id!r} refers to unknown atoms {missing[:3]}")
+            node = (TASK, outcome.task_id)
+            if node in self.graph:
+                self.graph.remove_node(node)
+            self.graph.add_node(node, label=TASK, record=outcome)
+            for atom in dict.fromkeys(outcome.atom_ids):
+                self.graph.add_edge(node, (ATOM, atom), key=COMBINES)
+            count += 1
+        return count
+
+    def iter_outcomes(self) -> Iterator[TaskOutcome]:
+        for _node, data in self.graph.nodes(data=True):
+            if data["label"] == TASK:
+                yield data["record"]
+
     def merge_atoms(self, canonical: str, duplicate: str, evidence: MergeEvidence) -> None:
         """Fold ``duplicate`` into ``canonical``: memberships move, names become aliases."""
         keep, drop = self.get_atom(canonical), self.get_atom(duplicate)
@@ -140,7 +163,19 @@ class EmbeddedStore:
         merged = merge_atom(keep, as_keep)
         merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
         merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
+        moved = [
+            o.model_copy(
+                update={
+                    "atom_ids": list(
+                        dict.fromkeys(canonical if a == duplicate else a for a in o.atom_ids)
+                    )
+                }
+            )
+            for o in self.iter_outcomes()
+            if duplicate in o.atom_ids
+        ]
         self.graph.remove_node((ATOM, duplicate))
+        self.record_outcomes(moved)
         self.graph.nodes[(ATOM, canonical)]["record"] = merged.model_copy(update={"frequency": 0})
         self._projection = None
 
@@ -178,7 +213,7 @@ class EmbeddedStore:
     def iter_edges(self, edge_type: str | None = None) -> Iterator[AtomEdge]:
         """Typed atom-atom edges, optionally of one type."""
         for _a, _b, key, data in self.graph.edges(keys=True, data=True):
-            if key != HAS_ATOM and (edge_type is None or key == edge_type):
+            if key not in (HAS_ATOM, COMBINES) and (edge_type is None or key == edge_type):
                 yield data["record"]
 
     def iter_memberships(self) -> Iterator[SeedAtoms]:
@@ -262,6 +297,8 @@ class EmbeddedStore:
             edges=dict(sorted(Counter(e.type for e in self.iter_edges()).items())),
             embedded_atoms=embedded,
             merged_atoms=merged,
+            tasks=sum(1 for _ in self.iter_outcomes()),
+            verified_tasks=sum(o.verified for o in self.iter_outcomes()),
         )
 
     # -- persistence -------------------------------------------------------------
@@ -270,7 +307,12 @@ class EmbeddedStore:
         if self.path is None:
             return
         atoms = (a.model_copy(update={"frequency": 0}) for a in self.iter_atoms())
-        tables = {"atoms": atoms, "seeds": self.iter_memberships(), "edges": self.iter_edges()}
+        tables = {
+            "atoms": atoms,
+            "seeds": self.iter_memberships(),
+            "edges": self.iter_edges(),
+            "tasks": self.iter_outcomes(),
+        }
         write_snapshot(self.path, tables)
         log.info("committed store %s", self.path)
 
@@ -280,10 +322,17 @@ class EmbeddedStore:
         folder = current_snapshot(path)
         if folder is None:
             return
-        tables = read_snapshot(folder, {"atoms": Atom, "seeds": SeedAtoms, "edges": AtomEdge})
+        models: dict[str, type[BaseModel]] = {
+            "atoms": Atom,
+            "seeds": SeedAtoms,
+            "edges": AtomEdge,
+            "tasks": TaskOutcome,
+        }
+        tables = read_snapshot(folder, models, optional=frozenset({"tasks"}))
         self.upsert_atoms(a for a in tables["atoms"] if isinstance(a, Atom))
         self.set_memberships(s for s in tables["seeds"] if isinstance(s, SeedAtoms))
         self.upsert_edges(e for e in tables["edges"] if isinstance(e, AtomEdge))
+        self.record_outcomes(t for t in tables.get("tasks", []) if isinstance(t, TaskOutcome))
 
     def clear(self) -> None:
         """Forget every atom, seed and edge (the next ``commit()`` persists that)."""

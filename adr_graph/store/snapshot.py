@@ -119,8 +119,11 @@ def _prune(snapshots: Path, keep: set[str]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_snapshot(folder: Path, models: dict[str, type[BaseModel]]) -> dict[str, list[BaseModel]]:
-    """Read and check a snapshot; every table named in ``models`` must be present."""
+def read_snapshot(
+    folder: Path, models: dict[str, type[BaseModel]], optional: frozenset[str] = frozenset()
+) -> dict[str, list[BaseModel]]:
+    """Read and check a snapshot; every table named in ``models`` must be present, except
+    ``optional`` ones absent from the manifest (tables added by later versions)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -136,6 +139,9 @@ def read_snapshot(folder: Path, models: dict[str, type[BaseModel]]) -> dict[str,
     for stem, model in models.items():
         path = folder / f"{stem}.jsonl"
         expected = manifest.get("sha256", {}).get(path.name)
+        if stem in optional and expected is None and not path.exists():
+            tables[stem] = []
+            continue
         if not path.is_file() or expected != _sha256(path):
             raise StoreError(
                 f"{path}: missing or does not match its checksum; the store is damaged"

@@ -41,6 +41,7 @@ class TransferReport:
     atoms: int
     seeds: int
     edges: int
+    tasks: int = 0
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -61,7 +62,7 @@ def copy_graph(
     ``on_progress(kind, n)`` is called after each batch (kind: atoms, seeds, edges).
     The caller commits ``target``.
     """
-    counts = {"atoms": 0, "seeds": 0, "edges": 0}
+    counts = {"atoms": 0, "seeds": 0, "edges": 0, "tasks": 0}
 
     def step(kind: str, n: int) -> None:
         counts[kind] += n
@@ -77,5 +78,8 @@ def copy_graph(
     for edges in _batches(source.iter_edges(), batch_size):
         target.upsert_edges(edges)
         step("edges", len(edges))
+    for outcomes in _batches(source.iter_outcomes(), batch_size):
+        target.record_outcomes(outcomes)
+        step("tasks", len(outcomes))
     log.info("copied %s from %s to %s", counts, source.location, target.location)
     return TransferReport(**counts)

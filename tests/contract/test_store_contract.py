@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from adr_graph.errors import StoreError
-from adr_graph.records import Atom, AtomEdge, MergeEvidence
+from adr_graph.records import Atom, AtomEdge, MergeEvidence, TaskOutcome
 from adr_graph.store import GraphStore, SeedAtoms
 
 from .conftest import StoreHarness
@@ -227,6 +227,7 @@ def snapshot_of(store: GraphStore) -> tuple[object, ...]:
         sorted(a.model_dump_json() for a in store.iter_atoms()),
         sorted(r.model_dump_json() for r in store.iter_memberships()),
         sorted(e.model_dump_json() for e in store.iter_edges()),
+        sorted(o.model_dump_json() for o in store.iter_outcomes()),
         store.stats().model_dump(exclude={"store"}),
     )
 
@@ -251,6 +252,16 @@ def rich_graph(store: GraphStore) -> GraphStore:
             AtomEdge(a=BFS.id, b=GRID.id, type="INCOMPATIBLE", source="rule"),
         ]
     )
+    store.record_outcomes(
+        [
+            TaskOutcome(
+                task_id="task-1", domain="algorithm", atom_ids=[BFS.id, HEAP.id], verified=True
+            ),
+            TaskOutcome(
+                task_id="task-2", domain="algorithm", atom_ids=[DEQUE.id, GRID.id], verified=False
+            ),
+        ]
+    )
     store.commit()
     return store
 
@@ -272,7 +283,7 @@ def test_copy_graph_both_ways_is_lossless(harness: StoreHarness) -> None:
     target = harness.fresh()
     report = copy_graph(source, target, batch_size=2)
     target.commit()
-    assert (report.atoms, report.seeds, report.edges) == (4, 5, 2)
+    assert (report.atoms, report.seeds, report.edges, report.tasks) == (4, 5, 2, 2)
     assert snapshot_of(target) == expected
     back = EmbeddedStore(None)
     copy_graph(harness.reopen(target), back)
@@ -327,3 +338,40 @@ def test_bolt_schema_is_idempotent(harness: StoreHarness) -> None:
     assert {"atom_id", "seed_id"} <= names
     with pytest.raises(StoreError, match=r"atom_id|already exists|unique|Constraint"):
         store.cypher("CREATE (:Atom {id: $id}) CREATE (:Atom {id: $id})", {"id": "dup"}, write=True)
+
+
+def test_outcomes_round_trip_replace_and_follow_merges(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    store.upsert_atoms([atom("data_structure", "dq")])
+    first = TaskOutcome(
+        task_id="t1",
+        domain="algorithm",
+        atom_ids=[BFS.id, "algorithm/data_structure/dq"],
+        verified=False,
+    )
+    store.record_outcomes([first])
+    store.record_outcomes([first.model_copy(update={"verified": True})])  # replaces
+    store.record_outcomes(
+        [TaskOutcome(task_id="t2", domain="algorithm", atom_ids=[HEAP.id], verified=False)]
+    )
+    stats = store.stats()
+    assert (stats.tasks, stats.verified_tasks) == (2, 1)
+    assert stats.memberships == 8 and list(store.iter_edges()) == []  # COMBINES is not an edge
+    evidence = MergeEvidence(
+        merged_id="algorithm/data_structure/dq", name="dq", score=1, method="t"
+    )
+    store.merge_atoms(DEQUE.id, evidence.merged_id, evidence)
+    again = harness.reopen(store)
+    outcomes = {o.task_id: o for o in again.iter_outcomes()}
+    assert outcomes["t1"].atom_ids == [BFS.id, DEQUE.id] and outcomes["t1"].verified
+    with pytest.raises(StoreError, match="unknown atoms"):
+        again.record_outcomes(
+            [
+                TaskOutcome(
+                    task_id="t3",
+                    domain="algorithm",
+                    atom_ids=["algorithm/technique/nope"],
+                    verified=True,
+                )
+            ]
+        )

@@ -229,3 +229,21 @@ def test_cli_sample_and_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 2 and f"{history}:2" in err
     code, _, err = run_cli(capsys, *args, "--strategy", "magic")
     assert code == 2 and "unknown strategy" in err
+
+
+def test_model_reads_outcomes_written_to_the_store() -> None:
+    from adr_graph.records import TaskOutcome
+
+    store = planted_store(n_seeds=60)
+    a, b = "algorithm/technique/tec00", "algorithm/scenario/sce02"
+    before = model_from_store(store)
+    i, j = np.array([before.index[a]]), np.array([before.index[b]])
+    store.record_outcomes(
+        [
+            TaskOutcome(task_id=f"t{k}", domain="algorithm", atom_ids=[a, b], verified=k == 0)
+            for k in range(4)
+        ]
+    )
+    after = model_from_store(store)
+    # one pass, three failures: scaled by (1 + 1) / (1 + 3 + 1)
+    assert after.compatibility(i, j)[0] == pytest.approx(before.compatibility(i, j)[0] * 2 / 5)
