@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from . import cli_graph, cli_sample  # noqa: F401  (register query, export, import, sample, coverage)
+from . import cli_graph, cli_sample, cli_tasks  # noqa: F401  (register their commands)
 from .cli_common import (
     ALL_CORPORA,
     DEFAULT_CACHE,

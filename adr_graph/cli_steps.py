@@ -35,6 +35,7 @@ __all__ = [
     "LlmOptions",
     "err",
     "ingest_and_canonicalise",
+    "llm_client",
     "progress",
 ]
 
@@ -145,22 +146,30 @@ def _llm_model(client: Any, opts: LlmOptions) -> str:
     return str(models[0])
 
 
-def _llm_extractor(
-    seeds: Sequence[Seed], schemas: dict[str, ElementSchema], opts: LlmOptions, cache_dir: Path
-) -> tuple[Extractor, list[dict[str, str]], str]:
-    """Run the LLM over the trainable seeds; returns a lookup extractor and the failures."""
-    from .extract.llm import LlmExtractor, make_client
+def llm_client(opts: LlmOptions) -> tuple[Any, str]:
+    """An OpenAI-compatible client for ``opts`` and the model to use."""
+    from .chat import make_client
 
     if not opts.base_url:
         raise InputError(
-            "--extractor llm needs an endpoint: set --llm-base-url or OPENAI_BASE_URL "
+            "this needs an LLM endpoint: set --llm-base-url or OPENAI_BASE_URL "
             "(e.g. http://127.0.0.1:8765/v1 from scripts/llm-server.sh start)",
             field="--llm-base-url",
         )
     client = make_client(opts.base_url, opts.api_key or "unused", timeout=opts.timeout)
+    return client, _llm_model(client, opts)
+
+
+def _llm_extractor(
+    seeds: Sequence[Seed], schemas: dict[str, ElementSchema], opts: LlmOptions, cache_dir: Path
+) -> tuple[Extractor, list[dict[str, str]], str]:
+    """Run the LLM over the trainable seeds; returns a lookup extractor and the failures."""
+    from .extract.llm import LlmExtractor
+
+    client, model = llm_client(opts)
     llm = LlmExtractor(
         client,
-        _llm_model(client, opts),
+        model,
         cache_dir=cache_dir / "llm",
         max_concurrency=opts.concurrency,
         json_mode=opts.json_mode,

@@ -1,0 +1,232 @@
+"""Verify a generated task by running its code in a sandbox, never in this process.
+
+Steps (each recorded as a :class:`~adr_graph.records.Verdict`): generate inputs with the
+task's generator, keep those its validator accepts, run the reference and the
+independent second solution on them, and keep the task only when both agree on every
+input. The agreed input/output pairs become the tests. Test strength is the share of
+AST mutants of the reference the tests kill; difficulty is ``1 - pass rate`` of ``k``
+solver-model attempts (optional).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..chat import CachedChat, EmptyReplyError, LlmCallError
+from ..records import Task, Verdict, VerificationRecord
+from ..sandbox import Limits, RunRequest, RunResult, Sandbox
+from .harness import (
+    HarnessError,
+    call_program,
+    generator_program,
+    outputs_equal,
+    parse_marked,
+    validator_program,
+)
+from .mutate import ast_mutants
+from .prompts import TaskReplyError, build_solve_messages, parse_second_reply
+
+__all__ = ["VerifyOptions", "verify_task"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How hard to check: inputs, mutants, solver attempts and sandbox limits."""
+
+    n_inputs: int = 20
+    min_inputs: int = 5
+    seed: int = 0
+    mutants: int = 12
+    solver_attempts: int = 0
+    workers: int = 2
+    limits: Limits = field(default_factory=Limits)
+
+
+def _detail(result: RunResult) -> str:
+    tail = (result.stderr or "").strip().splitlines()[-3:]
+    return f"{result.status} (exit {result.exit_code}): " + " | ".join(tail)[:300]
+
+
+def _marked(
+    sandbox: Sandbox, code: str, inputs: list[Any] | None, limits: Limits
+) -> tuple[Any, str]:
+    files = {"inputs.json": json.dumps(inputs)} if inputs is not None else {}
+    result = sandbox.run(RunRequest(code=code, files=files, limits=limits))
+    if result.status != "ok":
+        return None, _detail(result)
+    try:
+        return parse_marked(result.stdout), ""
+    except HarnessError as exc:
+        return None, str(exc)
+
+
+def _calls(
+    sandbox: Sandbox, programs: Sequence[str], inputs: list[Any], limits: Limits, workers: int = 2
+) -> list[list[dict[str, Any]] | None]:
+    """Run several solutions on the same inputs in parallel; ``None`` for a failed run."""
+    requests = [
+        RunRequest(code=p, files={"inputs.json": json.dumps(inputs)}, limits=limits)
+        for p in programs
+    ]
+    out: list[list[dict[str, Any]] | None] = []
+    for result in sandbox.run_many(requests, max_workers=workers):
+        try:
+            out.append(parse_marked(result.stdout) if result.status == "ok" else None)
+        except HarnessError:
+            out.append(None)
+    return out
+
+
+def _inputs(
+    task: Task, sandbox: Sandbox, opts: VerifyOptions, verdicts: list[Verdict]
+) -> list[Any]:
+    code = generator_program(task.input_generator or "", n=opts.n_inputs, seed=opts.seed)
+    raw, why = _marked(sandbox, code, None, opts.limits)
+    if not isinstance(raw, list):
+        verdicts.append(Verdict(step="generate_inputs", ok=False, detail=why or "not a list"))
+        return []
+    unique = list({json.dumps(x, sort_keys=True): x for x in raw if isinstance(x, list)}.values())
+    verdicts.append(
+        Verdict(
+            step="generate_inputs",
+            ok=len(unique) >= opts.min_inputs,
+            detail=f"{len(unique)} distinct inputs of {len(raw)}",
+        )
+    )
+    if not task.input_validator:
+        return unique
+    flags, why = _marked(sandbox, validator_program(task.input_validator), unique, opts.limits)
+    if not isinstance(flags, list) or len(flags) != len(unique):
+        verdicts.append(Verdict(step="validate_inputs", ok=False, detail=why or "bad result"))
+        return []
+    valid = [x for x, ok in zip(unique, flags, strict=True) if ok is True]
+    verdicts.append(
+        Verdict(
+            step="validate_inputs",
+            ok=len(valid) >= opts.min_inputs,
+            detail=f"{len(valid)} of {len(unique)} inputs valid",
+        )
+    )
+    return valid
+
+
+def _agree(
+    reference: list[dict[str, Any]] | None,
+    second: list[dict[str, Any]] | None,
+    verdicts: list[Verdict],
+) -> bool:
+    if reference is None or second is None:
+        which = "reference" if reference is None else "second solution"
+        verdicts.append(Verdict(step="run_solutions", ok=False, detail=f"{which} run failed"))
+        return False
+    errors = sum(not r.get("ok") for r in reference)
+    verdicts.append(
+        Verdict(
+            step="run_solutions",
+            ok=errors == 0,
+            detail=f"reference raised on {errors} of {len(reference)} inputs",
+        )
+    )
+    if errors:
+        return False
+    same = [
+        bool(s.get("ok")) and outputs_equal(r["value"], s["value"])
+        for r, s in zip(reference, second, strict=True)
+    ]
+    verdicts.append(
+        Verdict(
+            step="agree",
+            ok=all(same),
+            detail=f"solutions agree on {sum(same)} of {len(same)} inputs",
+        )
+    )
+    return all(same)
+
+
+def _passes(results: list[dict[str, Any]] | None, tests: list[dict[str, Any]]) -> bool:
+    if results is None or len(results) != len(tests):
+        return False
+    return all(
+        r.get("ok") and outputs_equal(t["output"], r["value"])
+        for r, t in zip(results, tests, strict=True)
+    )
+
+
+def _mutation_score(
+    task: Task, sandbox: Sandbox, tests: list[dict[str, Any]], opts: VerifyOptions
+) -> float | None:
+    mutants = ast_mutants(task.reference_solution, limit=opts.mutants, seed=opts.seed)
+    if not mutants or not task.entry_point:
+        return None
+    inputs = [t["input"] for t in tests]
+    runs = _calls(
+        sandbox, [call_program(m, task.entry_point) for m in mutants], inputs, opts.limits
+    )
+    killed = sum(not _passes(r, tests) for r in runs)
+    return round(killed / len(mutants), 4)
+
+
+def _difficulty(
+    task: Task,
+    sandbox: Sandbox,
+    solver: CachedChat,
+    tests: list[dict[str, Any]],
+    opts: VerifyOptions,
+) -> float | None:
+    programs = []
+    for attempt in range(opts.solver_attempts):
+        messages = build_solve_messages(
+            task.statement, task.signature or "", task.entry_point or "", attempt
+        )
+        try:
+            code = parse_second_reply(solver.reply(messages)[0]).solution
+        except (TaskReplyError, LlmCallError, EmptyReplyError):
+            code = "raise SystemExit('no solution')"
+        programs.append(call_program(code, task.entry_point or "solve"))
+    if not programs:
+        return None
+    runs = _calls(sandbox, programs, [t["input"] for t in tests], opts.limits, opts.workers)
+    return round(1.0 - sum(_passes(r, tests) for r in runs) / len(runs), 4)
+
+
+def verify_task(
+    task: Task,
+    sandbox: Sandbox,
+    opts: VerifyOptions | None = None,
+    solver: CachedChat | None = None,
+) -> Task:
+    """A copy of ``task`` with verdicts, tests (if verified), mutation score, difficulty."""
+    opts = opts or VerifyOptions()
+    verdicts: list[Verdict] = []
+    inputs = _inputs(task, sandbox, opts, verdicts)
+    tests: list[dict[str, Any]] = []
+    verified = False
+    if len(inputs) >= opts.min_inputs and task.second_solution and task.entry_point:
+        reference, second = _calls(
+            sandbox,
+            [
+                call_program(task.reference_solution, task.entry_point),
+                call_program(task.second_solution, task.entry_point),
+            ],
+            inputs,
+            opts.limits,
+        )
+        verified = _agree(reference, second, verdicts)
+        if verified and reference is not None:
+            tests = [
+                {"input": x, "output": r["value"]} for x, r in zip(inputs, reference, strict=True)
+            ]
+    mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
+    difficulty = None
+    if verified and solver is not None and opts.solver_attempts > 0:
+        difficulty = _difficulty(task, sandbox, solver, tests, opts)
+    record = VerificationRecord(verified=verified, verdicts=verdicts, mutation_score=mutation)
+    return task.model_copy(
+        update={"tests": tests, "verification": record, "difficulty": difficulty}
+    )

@@ -1,0 +1,114 @@
+"""Verification in the real local sandbox: agreement, tests, mutants, failures, feedback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adr_graph.generate.verify import VerifyOptions, verify_task
+from adr_graph.records import Task, TaskProvenance
+from adr_graph.sandbox import Limits, LocalSandbox
+from tests.unit.test_generate import SECOND, SPEC
+
+FAST = VerifyOptions(n_inputs=12, min_inputs=5, mutants=8,
+                     limits=Limits(cpu_seconds=5, wall_seconds=10))
+
+
+def make_task(**changes: str) -> Task:
+    fields = {k: SPEC[k] for k in ("title", "statement", "entry_point", "signature",
+                                    "reference_solution", "input_generator", "input_validator")}
+    fields["second_solution"] = SECOND["solution"].strip("`").removeprefix("python\n")
+    fields.update(changes)
+    return Task(id="task-test", domain="algorithm",
+                provenance=TaskProvenance(atom_ids=["algorithm/technique/t0"],
+                                          prompt_version="task-v1+second-v1", model="m"),
+                **fields)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> LocalSandbox:
+    return LocalSandbox()
+
+
+def steps(task: Task) -> dict[str, bool]:
+    assert task.verification is not None
+    return {v.step: v.ok for v in task.verification.verdicts}
+
+
+def test_agreeing_solutions_give_tests_and_a_mutation_score(sandbox: LocalSandbox) -> None:
+    done = verify_task(make_task(), sandbox, FAST)
+    assert done.verification is not None and done.verification.verified, done.verification
+    assert all(steps(done).values())
+    assert len(done.tests) >= 5
+    for test in done.tests:
+        xs = test["input"][0]
+        assert test["output"] == sum(x for x in xs if x % 2 == 0)
+    assert done.verification.mutation_score is not None
+    assert 0 < done.verification.mutation_score <= 1
+
+
+def test_disagreeing_second_solution_is_rejected(sandbox: LocalSandbox) -> None:
+    wrong = "def sum_even(xs):\n    return sum(xs)\n"
+    done = verify_task(make_task(second_solution=wrong), sandbox, FAST)
+    assert not done.verification.verified and steps(done)["agree"] is False  # type: ignore[union-attr]
+    assert done.tests == []
+
+
+def test_hanging_reference_times_out_and_is_rejected(sandbox: LocalSandbox) -> None:
+    hang = "def sum_even(xs):\n    while True:\n        pass\n"
+    opts = VerifyOptions(n_inputs=6, min_inputs=5, mutants=0,
+                         limits=Limits(cpu_seconds=1, wall_seconds=3))
+    done = verify_task(make_task(reference_solution=hang), sandbox, opts)
+    assert not done.verification.verified and steps(done)["run_solutions"] is False  # type: ignore[union-attr]
+
+
+def test_broken_generator_and_picky_validator(sandbox: LocalSandbox) -> None:
+    crash = verify_task(make_task(input_generator="def generate(rng):\n    1/0\n"), sandbox, FAST)
+    assert steps(crash) == {"generate_inputs": False}
+    picky = make_task(input_validator="def validate(args):\n    return False\n")
+    assert steps(verify_task(picky, sandbox, FAST))["validate_inputs"] is False
+
+
+def test_generated_code_cannot_read_host_secrets(sandbox: LocalSandbox,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
+    leak = "import os\ndef sum_even(xs):\n    return os.environ.get('OPENAI_API_KEY', 'none')\n"
+    done = verify_task(make_task(reference_solution=leak, second_solution=leak), sandbox, FAST)
+    assert done.tests and all(t["output"] == "none" for t in done.tests)
+
+
+def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("openai")
+    from adr_graph.store import EmbeddedStore
+    from tests.support.fake_openai import FakeOpenAI
+    from tests.unit.test_cli import run_cli
+    from tests.unit.test_generate import responder
+    from tests.unit.test_sampler import planted_store
+
+    store = tmp_path / "store"
+    planted_store(store, n_seeds=40).commit()
+    sets = tmp_path / "sets.jsonl"
+    code, _, err = run_cli(capsys, "sample", "-n", "2", "--domain", "algorithm",
+                           "--store", str(store), "--out", str(sets))
+    assert code == 0, err
+    tasks, verified = tmp_path / "tasks.jsonl", tmp_path / "verified.jsonl"
+    with FakeOpenAI(responder) as server:
+        code, out, err = run_cli(capsys, "generate", str(sets), "--out", str(tasks),
+                                 "--store", str(store), "--llm-base-url", server.base_url,
+                                 "--cache", str(tmp_path / "cache"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["new"] == 2
+    code, out, err = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
+                             "--store", str(store), "--inputs", "8", "--mutants", "4", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["verified"] == 2 and report["failed"] == 0
+    stats = EmbeddedStore(store).stats()
+    assert (stats.tasks, stats.verified_tasks) == (2, 2)
+    # verify is resumable: a rerun does no sandbox work and writes nothing new
+    lines = verified.read_text()
+    code, _, _ = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
+                         "--store", str(store))
+    assert code == 0 and verified.read_text() == lines
