@@ -118,13 +118,56 @@ def _is_empty(store: GraphStore) -> bool:
     )
 
 
+def _band(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        low, high = (float(x) for x in value.split(","))
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not LOW,HIGH", field="--keep-band") from exc
+    return low, high
+
+
+def _export_tasks(tasks: Path, out: Path, fmt: str, band: tuple[float, float] | None) -> int:
+    from .export import keep, write_jsonl, write_verl_parquet
+    from .generate.generator import JsonlCheckpoint
+    from .records import Task
+
+    if not tasks.is_file():
+        raise InputError("no such tasks file", path=str(tasks))
+    kept = keep(JsonlCheckpoint(tasks, Task).records.values(), band)
+    count = write_verl_parquet(kept, out) if fmt == "verl" else write_jsonl(kept, out)
+    err.print(f"exported {count} verified task(s) as {fmt} to {out}")
+    return count
+
+
 @app.command("export")
 def export_cmd(
-    out: Annotated[Path, typer.Option("--out", help="New directory for the graph dump.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (tasks) or new directory.")],
+    tasks: Annotated[
+        Path | None, typer.Argument(help="Verified tasks JSONL; omit to export the graph.")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="graph (no TASKS), or jsonl | verl for tasks."),
+    ] = None,
+    keep_band: Annotated[
+        str | None, typer.Option("--keep-band", help="Keep difficulty in LOW,HIGH.")
+    ] = None,
     store: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the whole graph of --store to a new directory (an embedded store)."""
+    """Export verified tasks (jsonl, verl parquet), or the whole graph of --store."""
+    fmt = fmt or ("graph" if tasks is None else "jsonl")
+    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl"):
+        raise InputError(
+            "use --format graph without TASKS, jsonl or verl with a TASKS file", field="--format"
+        )
+    if tasks is not None:
+        count = _export_tasks(tasks, out, fmt, _band(keep_band))
+        if as_json:
+            emit_json({"out": str(out), "format": fmt, "tasks": count})
+        return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(
             f"{out} exists and is not an empty directory; pick a new path", field="--out"

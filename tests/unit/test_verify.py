@@ -112,3 +112,22 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     code, _, _ = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
                          "--store", str(store))
     assert code == 0 and verified.read_text() == lines
+    # export: verified tasks only, as JSONL and as verl parquet
+    code, out, err = run_cli(capsys, "export", str(verified), "--format", "jsonl",
+                             "--out", str(tmp_path / "train.jsonl"), "--json")
+    assert code == 0 and json.loads(out)["tasks"] == 2, err
+    pq = pytest.importorskip("pyarrow.parquet")
+    parquet = tmp_path / "train.parquet"
+    code, _, err = run_cli(capsys, "export", str(verified), "--format", "verl",
+                           "--out", str(parquet))
+    assert code == 0, err
+    rows = pq.read_table(parquet).to_pylist()
+    assert len(rows) == 2
+    row = rows[0]
+    assert set(row) == {"data_source", "prompt", "ability", "reward_model", "extra_info"}
+    assert row["data_source"] == "adr-graph/algorithm" and row["prompt"][0]["role"] == "user"
+    truth = json.loads(row["reward_model"]["ground_truth"])
+    assert truth["entry_point"] == "sum_even" and len(truth["tests"]) >= 5
+    assert json.loads(row["extra_info"]["provenance"])["prompt_version"] == "task-v1+second-v1"
+    code, _, err = run_cli(capsys, "export", "--format", "verl", "--out", str(tmp_path / "x"))
+    assert code == 2 and "--format" in err

@@ -1,0 +1,91 @@
+"""Export verified tasks for RL training: JSONL, or verl-style parquet.
+
+verl rows (one per task): ``data_source`` (``adr-graph/<domain>``), ``prompt`` (chat
+messages), ``ability`` (``code``), ``reward_model`` (``{"style": "rule", "ground_truth":
+<JSON of entry point and tests>}``) and ``extra_info`` (task id, index, split, entry
+point, mutation score, difficulty, provenance as JSON). Parquet needs ``pyarrow``
+(``pip install adr-graph[export]``).
+
+>>> from adr_graph.records import Task, TaskProvenance, VerificationRecord
+>>> task = Task(id="t1", domain="algorithm", statement="Add.", entry_point="add",
+...     signature="def add(a, b)", reference_solution="def add(a, b): return a + b",
+...     tests=[{"input": [1, 2], "output": 3}], verification=VerificationRecord(verified=True),
+...     provenance=TaskProvenance(atom_ids=["algorithm/technique/x"], prompt_version="v",
+...                               model="m"))
+>>> row = verl_row(task, 0)
+>>> row["data_source"], json.loads(row["reward_model"]["ground_truth"])["tests"][0]["output"]
+('adr-graph/algorithm', 3)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._io import atomic_write_text, atomic_writer
+from .errors import MissingExtraError
+from .records import Task
+
+__all__ = ["keep", "verl_row", "write_jsonl", "write_verl_parquet"]
+
+
+def keep(tasks: Iterable[Task], band: tuple[float, float] | None = None) -> list[Task]:
+    """Verified tasks (with tests), and within ``band`` of difficulty when given."""
+    out = []
+    for task in tasks:
+        if not (task.verification and task.verification.verified and task.tests):
+            continue
+        if band is not None and (
+            task.difficulty is None or not band[0] <= task.difficulty <= band[1]
+        ):
+            continue
+        out.append(task)
+    return out
+
+
+def _prompt(task: Task) -> str:
+    return (
+        f"{task.statement}\n\nWrite a Python function with this signature:\n"
+        f"{task.signature}\n\nReturn only the code."
+    )
+
+
+def verl_row(task: Task, index: int) -> dict[str, Any]:
+    """One verl-style training row for ``task``."""
+    truth = {"entry_point": task.entry_point, "tests": task.tests}
+    return {
+        "data_source": f"adr-graph/{task.domain}",
+        "prompt": [{"role": "user", "content": _prompt(task)}],
+        "ability": "code",
+        "reward_model": {"style": "rule", "ground_truth": json.dumps(truth)},
+        "extra_info": {
+            "index": index,
+            "split": "train",
+            "task_id": task.id,
+            "entry_point": task.entry_point or "",
+            "mutation_score": (task.verification.mutation_score if task.verification else None),
+            "difficulty": task.difficulty,
+            "provenance": task.provenance.model_dump_json(),
+        },
+    }
+
+
+def write_jsonl(tasks: Sequence[Task], path: Path) -> int:
+    """Write tasks as JSONL atomically; returns the count."""
+    atomic_write_text(path, "".join(t.model_dump_json() + "\n" for t in tasks))
+    return len(tasks)
+
+
+def write_verl_parquet(tasks: Sequence[Task], path: Path) -> int:
+    """Write verl-style rows as parquet atomically; returns the count."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise MissingExtraError("pyarrow", "export") from exc
+    table = pa.Table.from_pylist([verl_row(t, i) for i, t in enumerate(tasks)])
+    with atomic_writer(path, "wb") as handle:
+        pq.write_table(table, handle)
+    return len(tasks)
