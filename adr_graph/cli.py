@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -232,22 +232,85 @@ def run_cmd(
     llm_api_key: ApiKeyOpt = None,
     model: ModelOpt = None,
     llm_concurrency: ConcurrencyOpt = 4,
+    tasks: Annotated[
+        int, typer.Option("--tasks", min=0, help="Atom sets to turn into tasks (with an LLM).")
+    ] = 6,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Where sets, tasks and exports are written.")
+    ] = Path(".adr-graph/out"),
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole pipeline on the embedded default: fetch -> ingest -> canonicalise -> stats.
+    """The whole pipeline on the embedded default: fetch -> ingest -> canonicalise -> stats,
+    then, when an LLM endpoint is configured: sample -> generate -> verify -> export.
 
-    Uses the static extractor, or the LLM one when an endpoint is configured
-    (--llm-base-url / OPENAI_BASE_URL).
+    Atoms come from the static extractor, or the LLM one when an endpoint is configured
+    (--llm-base-url / OPENAI_BASE_URL) unless --extractor static is given.
     """
     seeds_path, counts = _fetch(_corpus_names(corpus), cache, None)
     chosen = extractor or ("llm" if llm_base_url else "static")
     llm = LlmOptions(llm_base_url, llm_api_key, model, llm_concurrency)
     outcome = _outcome(seeds_path, store, cache, chosen, embedder, llm)
+    tasks_report = _tasks_stage(store, cache, llm, tasks, out_dir) if llm_base_url else None
     stats = open_cli_store(store).stats()
     _print_stats(stats)
     if as_json:
-        doc = {"corpora": counts, "ingest": outcome.as_dict(), "stats": stats.model_dump()}
+        doc = {
+            "corpora": counts,
+            "ingest": outcome.as_dict(),
+            "stats": stats.model_dump(),
+            "tasks": tasks_report,
+        }
         emit_json(doc)
+
+
+def _tasks_stage(
+    store: str, cache: Path, llm: LlmOptions, n: int, out_dir: Path
+) -> dict[str, Any] | None:
+    """sample -> generate -> verify (outcomes fed back) -> export, under ``out_dir``."""
+    from ._io import atomic_write_text
+    from .cli_tasks import generate_tasks, verify_tasks
+    from .export import keep, write_jsonl, write_verl_parquet
+    from .generate.generator import JsonlCheckpoint
+    from .generate.verify import VerifyOptions
+    from .records import Task
+    from .sample import model_from_store, sample_sets
+    from .schema import load_schemas
+
+    if n == 0:
+        return None
+    opened = open_cli_store(store)
+    try:
+        model = model_from_store(opened)
+    finally:
+        opened.close()
+    schemas = load_schemas()
+    names = sorted(schemas)
+    sets = []
+    for k, domain in enumerate(names):
+        try:
+            sets += sample_sets(model, schemas[domain], n // len(names) + (k < n % len(names)))
+        except InputError as exc:  # a domain without atoms in some slot: skip it, say so
+            err.print(f"[yellow]no tasks for {domain}: {exc}[/]")
+    sets_path, tasks_path = out_dir / "sets.jsonl", out_dir / "tasks.jsonl"
+    atomic_write_text(sets_path, "".join(s.model_dump_json() + "\n" for s in sets))
+    generated = generate_tasks(sets, store, tasks_path, cache, llm)
+    verified = verify_tasks(tasks_path, out_dir / "verified.jsonl", store, VerifyOptions())
+    kept = keep(JsonlCheckpoint(out_dir / "verified.jsonl", Task).records.values())
+    write_jsonl(kept, out_dir / "train.jsonl")
+    parquet: str | None = str(out_dir / "train.parquet")
+    try:
+        write_verl_parquet(kept, out_dir / "train.parquet")
+    except ImportError as exc:
+        err.print(f"[yellow]no parquet export: {exc}[/]")
+        parquet = None
+    return {
+        "sets": str(sets_path),
+        "generate": generated,
+        "verify": verified,
+        "exported": len(kept),
+        "train_jsonl": str(out_dir / "train.jsonl"),
+        "train_parquet": parquet,
+    }
 
 
 def _fail(exc: Exception) -> None:
