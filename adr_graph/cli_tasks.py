@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ._io import atomic_write_text
 from .cli_common import (
     DEFAULT_CACHE,
     DEFAULT_STORE,
@@ -90,6 +91,9 @@ def generate_tasks(
     )
     tasks = JsonlCheckpoint(out, Task)
     failures = JsonlCheckpoint(out.with_name(out.name + ".failures.jsonl"), GenerationFailure)
+    for checkpoint in (tasks, failures):  # both files exist after a run, even when empty
+        if not checkpoint.path.exists():
+            atomic_write_text(checkpoint.path, "")
     with progress() as bar:
         job = bar.add_task(f"generating tasks ({model})", total=len(sets))
         new, failed, skipped = generator.generate_many(

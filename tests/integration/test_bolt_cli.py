@@ -12,8 +12,11 @@ from tests.contract.test_store_contract import rich_graph, snapshot_of
 from tests.unit.test_cli import WHEEL_NAMES, make_wheel, run_cli
 
 RAREST_PAIRS = (
-    Path(__file__).resolve().parents[2] / "schema" / "README.md"
-).read_text().split("```cypher\n")[1].split("```")[0]
+    (Path(__file__).resolve().parents[2] / "schema" / "README.md")
+    .read_text()
+    .split("```cypher\n")[1]
+    .split("```")[0]
+)
 
 
 @pytest.fixture
@@ -38,8 +41,16 @@ def test_import_query_export_round_trip(
     assert json.loads(out)["atoms"] == 4
 
     code, out, err = run_cli(
-        capsys, "query", RAREST_PAIRS, "--param", "slot=data_structure", "--param", "limit=5",
-        "--store", bolt_env, "--json",
+        capsys,
+        "query",
+        RAREST_PAIRS,
+        "--param",
+        "slot=data_structure",
+        "--param",
+        "limit=5",
+        "--store",
+        bolt_env,
+        "--json",
     )
     assert code == 0, err
     rows = json.loads(out)["rows"]
@@ -49,8 +60,9 @@ def test_import_query_export_round_trip(
     ]
     assert all(r["npmi"] is not None for r in rows)  # refreshed by commit()
 
-    code, out, err = run_cli(capsys, "query", "RETURN $x AS x", "-p", 'x={"k": [1, 2]}',
-                             "--store", bolt_env, "--json")
+    code, out, err = run_cli(
+        capsys, "query", "RETURN $x AS x", "-p", 'x={"k": [1, 2]}', "--store", bolt_env, "--json"
+    )
     assert code == 0 and json.loads(out)["rows"] == [{"x": {"k": [1, 2]}}]
 
     code, _, err = run_cli(capsys, "query", "MATCH (a:Atom RETURN a", "--store", bolt_env)
@@ -79,7 +91,12 @@ def test_run_on_a_bolt_store(
     assert stats["cooccurrence_edges"] > 0
     # the same pipeline on the embedded store gives the same graph
     code, out, _ = run_cli(
-        capsys, "run", "--store", str(tmp_path / "emb"), "--cache", str(tmp_path / "cache"),
+        capsys,
+        "run",
+        "--store",
+        str(tmp_path / "emb"),
+        "--cache",
+        str(tmp_path / "cache"),
         "--json",
     )
     embedded = json.loads(out)["stats"]

@@ -11,6 +11,7 @@ the skip into a failure (the script then tries to install it).
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -35,24 +36,40 @@ SCRIPT = ROOT / "scripts" / "llm-server.sh"
 MODEL = "smollm2-135m-instruct"
 
 SEEDS = [
-    Seed(id="real/algorithm/1", domain="algorithm", source="test", license="MIT",
-         statement="Given an array of integers nums and an integer target, return the indices "
-                   "of the two numbers that add up to target. 2 <= len(nums) <= 10^4.",
-         solution="def two_sum(nums, target):\n    seen = {}\n    for i, x in enumerate(nums):\n"
-                  "        if target - x in seen:\n            return [seen[target - x], i]\n"
-                  "        seen[x] = i\n", entry_point="two_sum"),
-    Seed(id="real/data_science/1", domain="data_science", source="test", license="MIT",
-         statement="Group the DataFrame df by 'city' and return the mean 'price' per city as a "
-                   "DataFrame sorted by price. Raise ValueError if df is empty.",
-         solution="import pandas as pd\ndef task_func(df):\n    if df.empty:\n"
-                  "        raise ValueError('empty')\n"
-                  "    out = df.groupby('city')['price'].mean()\n"
-                  "    return out.sort_values().to_frame()\n"),
-    Seed(id="real/tool_usage/1", domain="tool_usage", source="test", license="MIT",
-         statement="User: What is the weather in Paris in celsius?\nTools: [{\"name\": "
-                   "\"get_weather\", \"parameters\": {\"city\": \"string\", \"unit\": "
-                   "\"celsius|fahrenheit\"}}]. Answer with one function call.",
-         solution='[get_weather(city="Paris", unit="celsius")]'),
+    Seed(
+        id="real/algorithm/1",
+        domain="algorithm",
+        source="test",
+        license="MIT",
+        statement="Given an array of integers nums and an integer target, return the indices "
+        "of the two numbers that add up to target. 2 <= len(nums) <= 10^4.",
+        solution="def two_sum(nums, target):\n    seen = {}\n    for i, x in enumerate(nums):\n"
+        "        if target - x in seen:\n            return [seen[target - x], i]\n"
+        "        seen[x] = i\n",
+        entry_point="two_sum",
+    ),
+    Seed(
+        id="real/data_science/1",
+        domain="data_science",
+        source="test",
+        license="MIT",
+        statement="Group the DataFrame df by 'city' and return the mean 'price' per city as a "
+        "DataFrame sorted by price. Raise ValueError if df is empty.",
+        solution="import pandas as pd\ndef task_func(df):\n    if df.empty:\n"
+        "        raise ValueError('empty')\n"
+        "    out = df.groupby('city')['price'].mean()\n"
+        "    return out.sort_values().to_frame()\n",
+    ),
+    Seed(
+        id="real/tool_usage/1",
+        domain="tool_usage",
+        source="test",
+        license="MIT",
+        statement='User: What is the weather in Paris in celsius?\nTools: [{"name": '
+        '"get_weather", "parameters": {"city": "string", "unit": '
+        '"celsius|fahrenheit"}}]. Answer with one function call.',
+        solution='[get_weather(city="Paris", unit="celsius")]',
+    ),
 ]
 
 
@@ -63,21 +80,28 @@ def _free_port() -> int:
 
 
 def _script(command: str, env: dict[str, str], timeout: float) -> None:
-    subprocess.run(["bash", str(SCRIPT), command], cwd=ROOT, env=env, check=True,
-                   timeout=timeout)
+    subprocess.run(["bash", str(SCRIPT), command], cwd=ROOT, env=env, check=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if importlib.util.find_spec("llama_cpp") is None:
-        reason = ("llama_cpp is not importable in this venv; install it with "
-                  "`scripts/llm-server.sh install` (compiles, ~10 min)")
+        reason = (
+            "llama_cpp is not importable in this venv; install it with "
+            "`scripts/llm-server.sh install` (compiles, ~10 min)"
+        )
         if os.environ.get("ADR_GRAPH_REQUIRE_LLM") != "1":
             pytest.skip(reason)
     state = tmp_path_factory.mktemp("llm-server")
     port = _free_port()
-    env = {**os.environ, "VENV": sys.prefix, "PORT": str(port), "STATE_DIR": str(state),
-           "MODEL_ALIAS": MODEL, "WAIT_TIMEOUT": "240"}
+    env = {
+        **os.environ,
+        "VENV": sys.prefix,
+        "PORT": str(port),
+        "STATE_DIR": str(state),
+        "MODEL_ALIAS": MODEL,
+        "WAIT_TIMEOUT": "240",
+    }
     _script("start", env, timeout=1800)
     pid = int((state / "server.pid").read_text())
     try:
@@ -103,8 +127,12 @@ def test_real_model_mechanics(
     assert [r.seed_id for r in batch.results] == [s.id for s in SEEDS]
     assert first.http_calls >= len(SEEDS)
     for seed, result in zip(SEEDS, batch.results, strict=True):
-        log.info("%s: %.1fs, %s", seed.id, result.seconds,
-                 result.failure.reason if result.failure else f"{len(result.candidates)} atoms")
+        log.info(
+            "%s: %.1fs, %s",
+            seed.id,
+            result.seconds,
+            result.failure.reason if result.failure else f"{len(result.candidates)} atoms",
+        )
         if result.failure is not None:
             assert result.failure.seed_id == seed.id and result.failure.reason
             assert result.candidates == []
@@ -118,3 +146,46 @@ def test_real_model_mechanics(
     assert again.http_calls == 0 and all(r.cached for r in second.results)
     assert second.candidates == batch.candidates
     assert [f.reason for f in second.failures] == [f.reason for f in batch.failures]
+
+
+def test_real_model_generates_and_verifies(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """generate -> verify -> export through the CLI with the real model (mechanics only)."""
+    from adr_graph.records import Task
+    from adr_graph.store import EmbeddedStore
+    from tests.unit.test_cli import run_cli
+    from tests.unit.test_sampler import planted_store
+
+    store = tmp_path / "store"
+    planted_store(store, n_seeds=40).commit()
+    sets, tasks = tmp_path / "sets.jsonl", tmp_path / "tasks.jsonl"
+    verified = tmp_path / "verified.jsonl"
+    code, _, err = run_cli(capsys, "sample", "-n", "2", "--domain", "algorithm",
+                           "--store", str(store), "--out", str(sets))
+    assert code == 0, err
+    args = ["generate", str(sets), "--out", str(tasks), "--store", str(store),
+            "--llm-base-url", server, "--model", MODEL, "--cache", str(tmp_path / "cache"),
+            "--json"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["new"] + report["failed"] == 2 and report["skipped"] == 0
+    failures = Path(report["failures_file"])
+    recorded = (len(tasks.read_text().splitlines()) if tasks.exists() else 0) + (
+        len(failures.read_text().splitlines()) if failures.exists() else 0)
+    assert recorded == 2  # every set ends as a task or a recorded failure
+    log.info("real model: %d task(s), %d failure(s)", report["new"], report["failed"])
+    code, out, _ = run_cli(capsys, *args)  # resumed: nothing new, nothing repeated
+    assert code == 0 and json.loads(out)["skipped"] == 2
+    code, out, err = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
+                             "--store", str(store), "--inputs", "6", "--json")
+    assert code == 0, err
+    checked = json.loads(out)
+    assert checked["verified"] + checked["failed"] == report["new"]
+    if report["new"]:
+        for line in verified.read_text().splitlines():
+            task = Task.model_validate_json(line)
+            assert task.verification is not None and task.verification.verdicts
+            assert task.provenance.model == MODEL
+    assert EmbeddedStore(store).stats().tasks == report["new"]

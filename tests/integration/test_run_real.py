@@ -109,8 +109,16 @@ def test_real_graph_moves_to_bolt_and_answers_cypher(
             assert by_slot[(domain, slot)]["atoms"] == counts["atoms"]
             assert by_slot[(domain, slot)]["memberships"] == counts["memberships"]
     rarest, _ = cli_json(
-        cwd, "query", schema_query("Rarest compatible pairs"), "--store", uri,
-        "-p", "slot=technique", "-p", "limit=5", env=env,
+        cwd,
+        "query",
+        schema_query("Rarest compatible pairs"),
+        "--store",
+        uri,
+        "-p",
+        "slot=technique",
+        "-p",
+        "limit=5",
+        env=env,
     )
     assert len(rarest["rows"]) == 5 and all(r["seeds"] >= 1 for r in rarest["rows"])
     assert [r["seeds"] for r in rarest["rows"]] == sorted(r["seeds"] for r in rarest["rows"])

@@ -42,8 +42,13 @@ def _completion(model: str, content: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
 
@@ -72,8 +77,9 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -121,8 +127,10 @@ class FakeOpenAI:
                 if self.path != "/v1/models":
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                models = [{"id": m, "object": "model", "created": 0, "owned_by": "test"}
-                          for m in fake.models]
+                models = [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "test"}
+                    for m in fake.models
+                ]
                 self._send(200, {"object": "list", "data": models})
 
             def do_POST(self) -> None:
@@ -139,7 +147,8 @@ class FakeOpenAI:
                 if item.status == 200:
                     self._send(200, _completion(str(body.get("model")), item.content))
                 else:
-                    self._send(item.status, {"error": {"message": item.content,
-                                                       "type": "scripted"}})
+                    self._send(
+                        item.status, {"error": {"message": item.content, "type": "scripted"}}
+                    )
 
         return Handler

@@ -26,9 +26,9 @@ SCHEMAS = load_schemas()
 #: Measured on 45 seeds: overall P 0.83 / R 0.85; floors sit a few points below.
 OVERALL_FLOOR = {"precision": 0.78, "recall": 0.80}
 DOMAIN_FLOORS = {
-    "algorithm": {"precision": 0.65, "recall": 0.69},      # measured 0.71 / 0.75
-    "data_science": {"precision": 0.77, "recall": 0.82},   # measured 0.83 / 0.88
-    "tool_usage": {"precision": 0.93, "recall": 0.90},     # measured 0.98 / 0.95
+    "algorithm": {"precision": 0.65, "recall": 0.69},  # measured 0.71 / 0.75
+    "data_science": {"precision": 0.77, "recall": 0.82},  # measured 0.83 / 0.88
+    "tool_usage": {"precision": 0.93, "recall": 0.90},  # measured 0.98 / 0.95
 }
 
 
@@ -38,8 +38,12 @@ def _seed(seed_id: str = "t/1", domain: str = "algorithm") -> Seed:
 
 def _fixed(mapping: dict[str, dict[str, list[str]]]) -> Extractor:
     def extractor(seed: Seed, schema: ElementSchema) -> list[AtomCandidate]:
-        return [AtomCandidate(slot=slot, name=name, extractor="fixed")
-                for slot, names in mapping.get(seed.id, {}).items() for name in names]
+        return [
+            AtomCandidate(slot=slot, name=name, extractor="fixed")
+            for slot, names in mapping.get(seed.id, {}).items()
+            for name in names
+        ]
+
     return extractor
 
 
@@ -63,11 +67,13 @@ def test_score_extractor_micro_averages_per_domain_and_slot() -> None:
         GoldItem(_seed("a/2"), {"technique": ["bfs"]}),
         GoldItem(_seed("d/1", "data_science"), {"library_api": ["numpy.mean"]}),
     ]
-    extractor = _fixed({
-        "a/1": {"technique": ["DP", "sorting"], "scenario": ["strings"]},
-        "a/2": {"technique": ["bfs"], "data_structure": ["queue"]},
-        "d/1": {"library_api": ["numpy.mean"]},
-    })
+    extractor = _fixed(
+        {
+            "a/1": {"technique": ["DP", "sorting"], "scenario": ["strings"]},
+            "a/2": {"technique": ["bfs"], "data_structure": ["queue"]},
+            "d/1": {"library_api": ["numpy.mean"]},
+        }
+    )
     report = score_extractor(items, extractor, SCHEMAS)
     assert (report.overall.tp, report.overall.fp, report.overall.fn) == (4, 2, 1)
     assert report.per_domain["algorithm"].precision == pytest.approx(3 / 5)

@@ -32,13 +32,17 @@ SPEC = {
     "input_generator": "def generate(rng):\n    return [[rng.randint(-9, 9) for _ in range(5)]]\n",
     "input_validator": "def validate(args):\n    return isinstance(args[0], list)\n",
 }
-SECOND = {"solution": "```python\ndef sum_even(xs):\n    t = 0\n    for x in xs:\n"
-                      "        if x % 2 == 0:\n            t += x\n    return t\n```"}
+SECOND = {
+    "solution": "```python\ndef sum_even(xs):\n    t = 0\n    for x in xs:\n"
+    "        if x % 2 == 0:\n            t += x\n    return t\n```"
+}
 
 
 def atom_set(k: int = 0) -> AtomSet:
-    atoms = [AtomRef(id=f"algorithm/technique/t{k}", slot="technique", name=f"t{k}"),
-             AtomRef(id="algorithm/data_structure/list", slot="data_structure", name="list")]
+    atoms = [
+        AtomRef(id=f"algorithm/technique/t{k}", slot="technique", name=f"t{k}"),
+        AtomRef(id="algorithm/data_structure/list", slot="data_structure", name="list"),
+    ]
     return AtomSet(domain="algorithm", atoms=atoms, strategy="novelty", rng_seed=1)
 
 
@@ -93,8 +97,12 @@ def test_generator_writes_tasks_and_resumes_without_repeating(tmp_path: Path) ->
 
     sets = [atom_set(0), atom_set(1), atom_set(0)]  # the duplicate is done once
     with FakeOpenAI(responder) as server:
-        gen = TaskGenerator(make_client(server.base_url, timeout=10), "fake-model",
-                            cache_dir=tmp_path / "cache", max_concurrency=2)
+        gen = TaskGenerator(
+            make_client(server.base_url, timeout=10),
+            "fake-model",
+            cache_dir=tmp_path / "cache",
+            max_concurrency=2,
+        )
         tasks = JsonlCheckpoint(tmp_path / "tasks.jsonl", Task)
         fails = JsonlCheckpoint(tmp_path / "failures.jsonl", GenerationFailure)
         new, failed, skipped = gen.generate_many(sets, {}, {}, tasks, fails)
@@ -104,11 +112,13 @@ def test_generator_writes_tasks_and_resumes_without_repeating(tmp_path: Path) ->
         assert task.provenance.prompt_version.startswith(TASK_PROMPT_VERSION)
         assert task.provenance.atom_ids == [a.id for a in sets[0].atoms]
         # a rerun with fresh objects skips everything: no HTTP, no duplicate lines
-        gen2 = TaskGenerator(make_client(server.base_url, timeout=10), "fake-model",
-                             cache_dir=tmp_path / "cache")
+        gen2 = TaskGenerator(
+            make_client(server.base_url, timeout=10), "fake-model", cache_dir=tmp_path / "cache"
+        )
         tasks2 = JsonlCheckpoint(tmp_path / "tasks.jsonl", Task)
-        again = gen2.generate_many(sets, {}, {}, tasks2,
-                                   JsonlCheckpoint(tmp_path / "failures.jsonl", GenerationFailure))
+        again = gen2.generate_many(
+            sets, {}, {}, tasks2, JsonlCheckpoint(tmp_path / "failures.jsonl", GenerationFailure)
+        )
         assert again == (0, 0, 3) and gen2.http_calls == 0 and len(server.requests) == 4
     assert len((tmp_path / "tasks.jsonl").read_text().splitlines()) == 2
 
@@ -117,8 +127,7 @@ def test_malformed_reply_is_a_recorded_failure(tmp_path: Path) -> None:
     from adr_graph.chat import make_client
 
     with FakeOpenAI(lambda body: Scripted("no json at all")) as server:
-        gen = TaskGenerator(make_client(server.base_url, timeout=10), "fake-model",
-                            cache_dir=None)
+        gen = TaskGenerator(make_client(server.base_url, timeout=10), "fake-model", cache_dir=None)
         tasks = JsonlCheckpoint(tmp_path / "t.jsonl", Task)
         fails = JsonlCheckpoint(tmp_path / "f.jsonl", GenerationFailure)
         assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 1, 0)

@@ -22,10 +22,14 @@ from tests.support.fake_openai import FakeOpenAI, Scripted
 
 pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
 
-GOOD = json.dumps({"atoms": [
-    {"slot": "technique", "name": "binary search", "description": "halve the range"},
-    {"slot": "data_structure", "name": "array", "description": "sorted list"},
-]})
+GOOD = json.dumps(
+    {
+        "atoms": [
+            {"slot": "technique", "name": "binary search", "description": "halve the range"},
+            {"slot": "data_structure", "name": "array", "description": "sorted list"},
+        ]
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +38,25 @@ def schemas() -> dict[str, ElementSchema]:
 
 
 def _seed(i: int = 0, domain: str = "algorithm") -> Seed:
-    return Seed(id=f"t/{i}", domain=domain, statement=f"Find x in a sorted list ({i}).",
-                solution="def f(a, x):\n    return a.index(x)", source="test", license="MIT")
+    return Seed(
+        id=f"t/{i}",
+        domain=domain,
+        statement=f"Find x in a sorted list ({i}).",
+        solution="def f(a, x):\n    return a.index(x)",
+        source="test",
+        license="MIT",
+    )
 
 
 def _extractor(server: FakeOpenAI, cache: Path | None = None, **kw: Any) -> LlmExtractor:
     sleeps: list[float] = []
-    ext = LlmExtractor(make_client(server.base_url, timeout=10), "fake-model",
-                       cache_dir=cache, sleep=sleeps.append, **kw)
+    ext = LlmExtractor(
+        make_client(server.base_url, timeout=10),
+        "fake-model",
+        cache_dir=cache,
+        sleep=sleeps.append,
+        **kw,
+    )
     ext.sleeps = sleeps  # type: ignore[attr-defined]
     return ext
 
@@ -49,8 +64,10 @@ def _extractor(server: FakeOpenAI, cache: Path | None = None, **kw: Any) -> LlmE
 def test_good_reply_gives_candidates(schemas: dict[str, ElementSchema]) -> None:
     with FakeOpenAI([Scripted(GOOD)]) as server:
         found = _extractor(server).extract(_seed(), schemas["algorithm"])
-    assert [(c.slot, c.name) for c in found] == [("technique", "binary search"),
-                                                 ("data_structure", "array")]
+    assert [(c.slot, c.name) for c in found] == [
+        ("technique", "binary search"),
+        ("data_structure", "array"),
+    ]
     assert {c.extractor for c in found} == {"llm:fake-model"}
     body = server.requests[0]
     assert body["model"] == "fake-model" and body["temperature"] == 0.0
@@ -65,14 +82,17 @@ def test_fenced_json_with_prose(schemas: dict[str, ElementSchema]) -> None:
     assert len(found) == 2
 
 
-@pytest.mark.parametrize(("reply", "needle"), [
-    ("I cannot help with that.", "no JSON"),
-    ('{"atoms": [{"slot": "technique", "name": "bin', "truncated"),
-    ('{"atoms": [{"slot": "flavour", "name": "vanilla"}]}', "unknown slot"),
-    ('{"atoms": [{"slot": "technique", "name": "   "}]}', "empty name"),
-    ('{"atoms": [{"slot": "technique"}]}', "name"),
-    ('{"items": []}', "atoms"),
-])
+@pytest.mark.parametrize(
+    ("reply", "needle"),
+    [
+        ("I cannot help with that.", "no JSON"),
+        ('{"atoms": [{"slot": "technique", "name": "bin', "truncated"),
+        ('{"atoms": [{"slot": "flavour", "name": "vanilla"}]}', "unknown slot"),
+        ('{"atoms": [{"slot": "technique", "name": "   "}]}', "empty name"),
+        ('{"atoms": [{"slot": "technique"}]}', "name"),
+        ('{"items": []}', "atoms"),
+    ],
+)
 def test_malformed_reply_is_recorded_failure(
     schemas: dict[str, ElementSchema], reply: str, needle: str
 ) -> None:
@@ -187,8 +207,9 @@ def test_unknown_domain_is_recorded(schemas: dict[str, ElementSchema]) -> None:
 
 def test_prompt_truncates_long_statement(schemas: dict[str, ElementSchema]) -> None:
     seed = _seed().model_copy(update={"statement": "x" * 10_000, "solution": "y" * 10_000})
-    user = build_messages(seed, schemas["algorithm"], statement_chars=100,
-                          solution_chars=50)[1]["content"]
+    user = build_messages(seed, schemas["algorithm"], statement_chars=100, solution_chars=50)[1][
+        "content"
+    ]
     assert "x" * 100 in user and "x" * 101 not in user and "y" * 51 not in user
     assert all(s.name in user for s in schemas["algorithm"].slots)
 

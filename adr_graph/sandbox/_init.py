@@ -1,0 +1,48 @@
+"""The tiny supervisor that runs first inside the sandbox (source text, never imported).
+
+It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS -- CMD...`` and, inside a
+PID namespace, is PID 1: signals from the program cannot reach it, and when it exits the
+kernel kills every process left in the namespace. It joins the run's cgroup (if any),
+forks, sets the resource limits in the child, execs the program, waits for it and writes
+``"<raw wait status> <cpu seconds>"`` to the status pipe FD.
+"""
+
+from __future__ import annotations
+
+__all__ = ["INIT_SOURCE", "format_limits"]
+
+INIT_SOURCE = r"""
+import os, resource as R, signal, sys
+fd, cg, lim, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5:]
+if cg != "-":
+    with open(cg, "w") as f:
+        f.write("0")
+pid = os.fork()
+if pid == 0:
+    try:
+        os.close(fd)
+        cpu, mem, nproc, fsize = (int(v) for v in lim.split(","))
+        R.setrlimit(R.RLIMIT_CORE, (0, 0))
+        R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))
+        R.setrlimit(R.RLIMIT_AS, (mem, mem))
+        R.setrlimit(R.RLIMIT_NPROC, (nproc, nproc))
+        R.setrlimit(R.RLIMIT_FSIZE, (fsize, fsize))
+        for s in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(s, signal.SIG_DFL)
+        os.execv(cmd[0], cmd)
+    except BaseException as exc:
+        os.write(2, ("sandbox init: " + repr(exc) + "\n").encode())
+    os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+os.write(fd, ("%d %.6f\n" % (status, ru.ru_utime + ru.ru_stime)).encode())
+"""
+
+
+def format_limits(cpu_seconds: float, memory_mb: int, max_processes: int, file_mb: int) -> str:
+    """Encode limits as the init's ``cpu,as_bytes,nproc,fsize_bytes`` argument.
+
+    >>> format_limits(1.5, 256, 64, 1)
+    '2,268435456,64,1048576'
+    """
+    cpu = max(1, int(-(-cpu_seconds // 1)))
+    return f"{cpu},{memory_mb << 20},{max_processes},{file_mb << 20}"

@@ -1,0 +1,246 @@
+"""Run untrusted Python programs as contained subprocesses of this host.
+
+What contains a run (each is probed once, in :class:`LocalSandbox`'s constructor):
+
+* a fresh private temp dir (0700) as cwd and HOME, removed afterwards;
+* an environment built from a short allow-list, nothing inherited from the host;
+* ``unshare --net --pid --mount-proc`` where the host allows it (root, or unprivileged
+  user namespaces): no network but a downed loopback, and a PID namespace whose ``/proc``
+  shows only the run's own processes (so ``/proc/<host pid>/environ`` is out of reach);
+  its init is a tiny supervisor, and when the program exits the kernel kills every
+  process left in the namespace, ``setsid`` escapees included;
+* rlimits CPU, AS, NPROC, FSIZE and CORE=0 set in the child before exec;
+* a per-run ``pids`` cgroup where one can be made: RLIMIT_NPROC counts all processes of
+  the uid and never binds root, the cgroup's ``pids.max`` does;
+* a wall clock: on expiry the whole process group (and cgroup) is SIGKILLed.
+
+Not contained: the file system. The program runs as the host's uid and can read and
+write whatever that uid can; as root that is everything. Run hostile code at scale in
+a container or a :class:`~adr_graph.sandbox.remote.RemoteSandbox` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from adr_graph.sandbox._cgroup import RunCgroup, probe_base
+from adr_graph.sandbox._init import INIT_SOURCE, format_limits
+from adr_graph.sandbox._pump import Pipes
+from adr_graph.sandbox.records import RunRequest, RunResult, SandboxError, classify_exit
+
+__all__ = ["LocalSandbox", "probe_isolation", "sandbox_env"]
+
+log = logging.getLogger(__name__)
+
+_ISOLATION_FLAGS = ("--net", "--pid", "--fork", "--mount-proc", "--kill-child")
+_KILL_GRACE = 1.0
+
+
+def sandbox_env(home: str) -> dict[str, str]:
+    """The whole environment a sandboxed program sees.
+
+    >>> sorted(sandbox_env("/tmp/x"))[:3]
+    ['HOME', 'LANG', 'LC_ALL']
+    """
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+    }
+
+
+def probe_isolation() -> list[str]:
+    """Return the ``unshare`` prefix that works here, or ``[]`` when none does."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return []
+    for extra in ([], ["--map-root-user"]):
+        prefix = [unshare, *extra, *_ISOLATION_FLAGS]
+        try:
+            done = subprocess.run(
+                [*prefix, "true"], capture_output=True, timeout=10, env=sandbox_env("/")
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return []
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _read_status(fd: int) -> tuple[int, float] | None:
+    """Parse the supervisor's ``"<wait status> <cpu>"`` line, if it wrote one."""
+    os.set_blocking(fd, False)
+    data = b""
+    with contextlib.suppress(BlockingIOError, OSError):
+        while chunk := os.read(fd, 256):
+            data += chunk
+    try:
+        raw, cpu = data.split()
+        return os.waitstatus_to_exitcode(int(raw)), float(cpu)
+    except ValueError:
+        return None
+
+
+class LocalSandbox:
+    """Run programs with the host's interpreter inside the containment described above.
+
+    Parameters
+    ----------
+    python
+        Interpreter for the programs; defaults to ``sys.executable`` so the venv's
+        site-packages (numpy, pandas) stay importable.
+    isolate
+        Try ``unshare`` namespaces (probed once; off with a warning where unavailable).
+    use_cgroup
+        Try a per-run ``pids`` cgroup (probed once; silently off where unavailable).
+    """
+
+    def __init__(
+        self, python: str | None = None, *, isolate: bool = True, use_cgroup: bool = True
+    ) -> None:
+        self.python = python or sys.executable
+        self._prefix = probe_isolation() if isolate else []
+        self.network_isolation = bool(self._prefix)
+        self._cgroup_base = probe_base() if use_cgroup else None
+        self.cgroup_isolation = self._cgroup_base is not None
+        if not self.network_isolation:
+            log.warning(
+                "unshare --net --pid is not available here: sandboxed programs keep the "
+                "host network and can see host processes (network_isolated=False)"
+            )
+
+    def run(self, request: RunRequest) -> RunResult:
+        """Run one program; never raises for anything the program does."""
+        started = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="adr-sbx-", ignore_cleanup_errors=True) as tmp:
+                result = self._run_in(request, Path(tmp), started)
+            if Path(tmp).exists():
+                log.warning("sandbox temp dir %s could not be removed", tmp)
+            return result
+        except (OSError, SandboxError, subprocess.SubprocessError) as exc:
+            log.error("sandbox failed to run a program: %s", exc)
+            return RunResult(
+                status="sandbox_error",
+                stderr=f"sandbox error: {exc}",
+                wall_seconds=time.monotonic() - started,
+                network_isolated=self.network_isolation,
+            )
+
+    def run_many(
+        self, requests: Sequence[RunRequest], max_workers: int | None = None
+    ) -> list[RunResult]:
+        """Run ``requests`` on a thread pool; results keep the order of ``requests``."""
+        workers = max(1, max_workers or os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+            return list(pool.map(self.run, requests))
+
+    def _write_files(self, request: RunRequest, tmp: Path) -> Path:
+        os.chmod(tmp, 0o700)
+        for name, text in request.files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        main = tmp / "main.py"
+        main.write_text(request.code, encoding="utf-8")
+        return main
+
+    def _command(self, request: RunRequest, main: Path, status_fd: int, cg: str) -> list[str]:
+        lim = request.limits
+        limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
+        program = [self.python, "-s", "-P", str(main), *request.argv]
+        supervisor = [self.python, "-I", "-S", "-c", INIT_SOURCE, str(status_fd), cg, limits]
+        return [*self._prefix, *supervisor, "--", *program]
+
+    def _run_in(self, request: RunRequest, tmp: Path, started: float) -> RunResult:
+        main = self._write_files(request, tmp)
+        lim = request.limits
+        cgroup = RunCgroup(self._cgroup_base, lim.max_processes + 1) if self._cgroup_base else None
+        status_r, status_w = os.pipe()
+        try:
+            cmd = self._command(request, main, status_w, cgroup.procs_file if cgroup else "-")
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=tmp,
+                env=sandbox_env(str(tmp)),
+                start_new_session=True,
+                pass_fds=(status_w,),
+            )
+            os.close(status_w)
+            status_w = -1
+            pipes = Pipes(proc, request.stdin.encode("utf-8"), lim.output_bytes)
+            finished = pipes.pump_until_exit(proc.pid, started + lim.wall_seconds)
+            _kill_group(proc.pid)
+            if cgroup is not None:
+                cgroup.kill_all()
+            pipes.drain(_KILL_GRACE)
+            proc.wait()
+            status = _read_status(status_r)
+        finally:
+            os.close(status_r)
+            if status_w >= 0:
+                os.close(status_w)
+            if cgroup is not None:
+                cgroup.remove()
+        return self._result(
+            proc, pipes, status, timed_out=not finished, started=started, cpu_limit=lim.cpu_seconds
+        )
+
+    def _result(
+        self,
+        proc: subprocess.Popen[bytes],
+        pipes: Pipes,
+        status: tuple[int, float] | None,
+        *,
+        timed_out: bool,
+        started: float,
+        cpu_limit: float,
+    ) -> RunResult:
+        stderr = pipes.text(pipes.stderr_fd)
+        if status is None and not timed_out and proc.returncode >= 0:
+            raise SandboxError(f"sandbox supervisor exited {proc.returncode}: {stderr[-500:]}")
+        # No status with a signal: the program killed its supervisor (no PID namespace).
+        code, cpu = status if status is not None else (min(proc.returncode, -1), 0.0)
+        if timed_out:
+            code = -signal.SIGKILL
+        kind, sig = classify_exit(
+            code, stderr, timed_out=timed_out, cpu_used=cpu, cpu_limit=cpu_limit
+        )
+        return RunResult(
+            status=kind,
+            exit_code=None if timed_out or code < 0 else code,
+            signal=sig,
+            stdout=pipes.text(pipes.stdout_fd),
+            stderr=stderr,
+            truncated=pipes.truncated,
+            wall_seconds=round(time.monotonic() - started, 4),
+            network_isolated=self.network_isolation,
+        )
