@@ -201,14 +201,42 @@ def verify_cmd(
     no_feedback: Annotated[
         bool, typer.Option("--no-feedback", help="Do not write outcomes to the store.")
     ] = False,
+    solver_attempts: Annotated[
+        int,
+        typer.Option(
+            "--solver-attempts",
+            min=0,
+            help="Solver-model attempts per task for a difficulty estimate (needs an "
+            "LLM endpoint).",
+        ),
+    ] = 0,
+    cache: CacheOpt = DEFAULT_CACHE,
+    llm_base_url: BaseUrlOpt = None,
+    llm_api_key: ApiKeyOpt = None,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every task's code in the sandbox; keep tasks whose two solutions agree."""
+    from .chat import CachedChat
+    from .generate.prompts import SOLVE_PROMPT_VERSION
     from .generate.verify import VerifyOptions
 
     if not tasks.is_file():
         raise InputError("no such tasks file", path=str(tasks))
-    opts = VerifyOptions(n_inputs=inputs, mutants=mutants, workers=workers)
-    report = verify_tasks(tasks, out, None if no_feedback else store, opts)
+    solver = None
+    if solver_attempts:
+        client, name = llm_client(LlmOptions(llm_base_url, llm_api_key, model))
+        solver = CachedChat(
+            client,
+            name,
+            cache_dir=cache / "llm",
+            prompt_version=SOLVE_PROMPT_VERSION,
+            max_tokens=1024,
+            temperature=0.8,
+        )
+    opts = VerifyOptions(
+        n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts
+    )
+    report = verify_tasks(tasks, out, None if no_feedback else store, opts, solver)
     if as_json:
         emit_json(report)

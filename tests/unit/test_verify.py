@@ -12,19 +12,34 @@ from adr_graph.records import Task, TaskProvenance
 from adr_graph.sandbox import Limits, LocalSandbox
 from tests.unit.test_generate import SECOND, SPEC
 
-FAST = VerifyOptions(n_inputs=12, min_inputs=5, mutants=8,
-                     limits=Limits(cpu_seconds=5, wall_seconds=10))
+FAST = VerifyOptions(
+    n_inputs=12, min_inputs=5, mutants=8, limits=Limits(cpu_seconds=5, wall_seconds=10)
+)
 
 
 def make_task(**changes: str) -> Task:
-    fields = {k: SPEC[k] for k in ("title", "statement", "entry_point", "signature",
-                                    "reference_solution", "input_generator", "input_validator")}
+    fields = {
+        k: SPEC[k]
+        for k in (
+            "title",
+            "statement",
+            "entry_point",
+            "signature",
+            "reference_solution",
+            "input_generator",
+            "input_validator",
+        )
+    }
     fields["second_solution"] = SECOND["solution"].strip("`").removeprefix("python\n")
     fields.update(changes)
-    return Task(id="task-test", domain="algorithm",
-                provenance=TaskProvenance(atom_ids=["algorithm/technique/t0"],
-                                          prompt_version="task-v1+second-v1", model="m"),
-                **fields)
+    return Task(
+        id="task-test",
+        domain="algorithm",
+        provenance=TaskProvenance(
+            atom_ids=["algorithm/technique/t0"], prompt_version="task-v1+second-v1", model="m"
+        ),
+        **fields,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +73,9 @@ def test_disagreeing_second_solution_is_rejected(sandbox: LocalSandbox) -> None:
 
 def test_hanging_reference_times_out_and_is_rejected(sandbox: LocalSandbox) -> None:
     hang = "def sum_even(xs):\n    while True:\n        pass\n"
-    opts = VerifyOptions(n_inputs=6, min_inputs=5, mutants=0,
-                         limits=Limits(cpu_seconds=1, wall_seconds=3))
+    opts = VerifyOptions(
+        n_inputs=6, min_inputs=5, mutants=0, limits=Limits(cpu_seconds=1, wall_seconds=3)
+    )
     done = verify_task(make_task(reference_solution=hang), sandbox, opts)
     assert not done.verification.verified and steps(done)["run_solutions"] is False  # type: ignore[union-attr]
 
@@ -71,8 +87,9 @@ def test_broken_generator_and_picky_validator(sandbox: LocalSandbox) -> None:
     assert steps(verify_task(picky, sandbox, FAST))["validate_inputs"] is False
 
 
-def test_generated_code_cannot_read_host_secrets(sandbox: LocalSandbox,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_code_cannot_read_host_secrets(
+    sandbox: LocalSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
     leak = "import os\ndef sum_even(xs):\n    return os.environ.get('OPENAI_API_KEY', 'none')\n"
     done = verify_task(make_task(reference_solution=leak, second_solution=leak), sandbox, FAST)
@@ -90,18 +107,51 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     store = tmp_path / "store"
     planted_store(store, n_seeds=40).commit()
     sets = tmp_path / "sets.jsonl"
-    code, _, err = run_cli(capsys, "sample", "-n", "2", "--domain", "algorithm",
-                           "--store", str(store), "--out", str(sets))
+    code, _, err = run_cli(
+        capsys,
+        "sample",
+        "-n",
+        "2",
+        "--domain",
+        "algorithm",
+        "--store",
+        str(store),
+        "--out",
+        str(sets),
+    )
     assert code == 0, err
     tasks, verified = tmp_path / "tasks.jsonl", tmp_path / "verified.jsonl"
     with FakeOpenAI(responder) as server:
-        code, out, err = run_cli(capsys, "generate", str(sets), "--out", str(tasks),
-                                 "--store", str(store), "--llm-base-url", server.base_url,
-                                 "--cache", str(tmp_path / "cache"), "--json")
+        code, out, err = run_cli(
+            capsys,
+            "generate",
+            str(sets),
+            "--out",
+            str(tasks),
+            "--store",
+            str(store),
+            "--llm-base-url",
+            server.base_url,
+            "--cache",
+            str(tmp_path / "cache"),
+            "--json",
+        )
     assert code == 0, err
     assert json.loads(out)["new"] == 2
-    code, out, err = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
-                             "--store", str(store), "--inputs", "8", "--mutants", "4", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "verify",
+        str(tasks),
+        "--out",
+        str(verified),
+        "--store",
+        str(store),
+        "--inputs",
+        "8",
+        "--mutants",
+        "4",
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(out)
     assert report["verified"] == 2 and report["failed"] == 0
@@ -109,17 +159,27 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (stats.tasks, stats.verified_tasks) == (2, 2)
     # verify is resumable: a rerun does no sandbox work and writes nothing new
     lines = verified.read_text()
-    code, _, _ = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
-                         "--store", str(store))
+    code, _, _ = run_cli(
+        capsys, "verify", str(tasks), "--out", str(verified), "--store", str(store)
+    )
     assert code == 0 and verified.read_text() == lines
     # export: verified tasks only, as JSONL and as verl parquet
-    code, out, err = run_cli(capsys, "export", str(verified), "--format", "jsonl",
-                             "--out", str(tmp_path / "train.jsonl"), "--json")
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        str(verified),
+        "--format",
+        "jsonl",
+        "--out",
+        str(tmp_path / "train.jsonl"),
+        "--json",
+    )
     assert code == 0 and json.loads(out)["tasks"] == 2, err
     pq = pytest.importorskip("pyarrow.parquet")
     parquet = tmp_path / "train.parquet"
-    code, _, err = run_cli(capsys, "export", str(verified), "--format", "verl",
-                           "--out", str(parquet))
+    code, _, err = run_cli(
+        capsys, "export", str(verified), "--format", "verl", "--out", str(parquet)
+    )
     assert code == 0, err
     rows = pq.read_table(parquet).to_pylist()
     assert len(rows) == 2
@@ -131,3 +191,45 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     assert json.loads(row["extra_info"]["provenance"])["prompt_version"] == "task-v1+second-v1"
     code, _, err = run_cli(capsys, "export", "--format", "verl", "--out", str(tmp_path / "x"))
     assert code == 2 and "--format" in err
+
+
+def test_solver_attempts_estimate_difficulty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openai")
+    from tests.support.fake_openai import FakeOpenAI, Scripted
+    from tests.unit.test_cli import run_cli
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(make_task().model_dump_json() + "\n")
+    wrong = json.dumps({"solution": "def sum_even(xs):\n    return 0\n"})
+    right = json.dumps(
+        {"solution": "def sum_even(xs):\n    return sum(x for x in xs if x % 2 == 0)\n"}
+    )
+    replies = iter([right, wrong, wrong, wrong])
+    with FakeOpenAI(lambda body: Scripted(next(replies))) as server:
+        code, out, err = run_cli(
+            capsys,
+            "verify",
+            str(tasks),
+            "--out",
+            str(tmp_path / "v.jsonl"),
+            "--no-feedback",
+            "--solver-attempts",
+            "4",
+            "--llm-base-url",
+            server.base_url,
+            "--model",
+            "m",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--inputs",
+            "8",
+            "--mutants",
+            "0",
+            "--json",
+        )
+        assert len(server.requests) == 4
+    assert code == 0, err
+    (line,) = (tmp_path / "v.jsonl").read_text().splitlines()
+    assert Task.model_validate_json(line).difficulty == 0.75  # 1 of 4 attempts passes
