@@ -208,7 +208,7 @@ def test_solver_attempts_estimate_difficulty(
     )
     replies = iter([right, wrong, wrong, wrong])
     with FakeOpenAI(lambda body: Scripted(next(replies))) as server:
-        code, out, err = run_cli(
+        code, _, err = run_cli(
             capsys,
             "verify",
             str(tasks),
