@@ -20,6 +20,7 @@ one input from a ``random.Random``; ``validate(args)`` returns ``True`` for a le
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -161,13 +162,23 @@ def _json_object(text: str) -> dict[str, object]:
     if start != -1 and end > start:
         candidates.append(text[start : end + 1])
     for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
+        value = _lenient_object(candidate)
         if isinstance(value, dict):
             return value
     raise TaskReplyError("no JSON object in the reply", text)
+
+
+def _lenient_object(candidate: str) -> object:
+    """JSON (raw newlines in strings allowed), else a Python dict literal: small models
+    often put code in triple-quoted strings. ``ast.literal_eval`` evaluates no code."""
+    try:
+        return json.loads(candidate, strict=False)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(candidate)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _strip_code_fence(code: str) -> str:

@@ -61,6 +61,11 @@ def test_prompts_parse_and_strip_fences() -> None:
         parse_task_reply(json.dumps({**SPEC, "entry_point": "not an identifier"}))
     with pytest.raises(TaskReplyError, match="no JSON"):
         parse_task_reply("I cannot do that")
+    # small models: raw newlines inside strings, or a Python dict with triple quotes
+    raw = '{"solution": "def f(x):\n    return x"}'.replace("\\n", "\n")
+    assert parse_second_reply(raw).solution == "def f(x):\n    return x"
+    triple = '```json\n{\n  "solution": """\ndef f(x):\n    return x\n"""\n}\n```'
+    assert "return x" in parse_second_reply(triple).solution
     messages = build_task_messages(atom_set(), {}, ["A previous task statement."])
     assert "t0" in messages[1]["content"] and "A previous task" in messages[1]["content"]
 
