@@ -71,7 +71,12 @@ def examples_for(
 
 
 def generate_tasks(
-    sets: list[AtomSet], store_uri: str, out: Path, cache: Path, llm: LlmOptions
+    sets: list[AtomSet],
+    store_uri: str,
+    out: Path,
+    cache: Path,
+    llm: LlmOptions,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Generate a task for every set not yet in ``out`` (or its failures file)."""
     client, model = llm_client(llm)
@@ -97,7 +102,13 @@ def generate_tasks(
     with progress() as bar:
         job = bar.add_task(f"generating tasks ({model})", total=len(sets))
         new, failed, skipped = generator.generate_many(
-            sets, atoms, examples, tasks, failures, on_done=lambda _r: bar.advance(job)
+            sets,
+            atoms,
+            examples,
+            tasks,
+            failures,
+            on_done=lambda _r: bar.advance(job),
+            retry_failed=retry_failed,
         )
     err.print(
         f"generated {new} task(s), {failed} failed, {skipped} already done "
@@ -178,6 +189,9 @@ def generate_cmd(
     llm_api_key: ApiKeyOpt = None,
     model: ModelOpt = None,
     llm_concurrency: Annotated[int, typer.Option("--llm-concurrency", min=1)] = 2,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Retry sets recorded as failures.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a task (statement, reference, generator, validator, second solution) per set."""
@@ -185,7 +199,7 @@ def generate_cmd(
     if not batch:
         raise InputError("no atom sets in the file", path=str(sets))
     llm = LlmOptions(llm_base_url, llm_api_key, model, llm_concurrency)
-    report = generate_tasks(batch, store, out, cache, llm)
+    report = generate_tasks(batch, store, out, cache, llm, retry_failed)
     if as_json:
         emit_json(report)
 

@@ -191,14 +191,20 @@ class TaskGenerator:
         tasks: JsonlCheckpoint,
         failures: JsonlCheckpoint,
         on_done: Callable[[Task | GenerationFailure], None] | None = None,
+        retry_failed: bool = False,
     ) -> tuple[int, int, int]:
-        """Generate every set not yet in either checkpoint; returns (new, failed, skipped)."""
+        """Generate every set not yet in either checkpoint; returns (new, failed, skipped).
+
+        ``retry_failed`` also retries sets recorded as failures (cached replies are
+        re-parsed for free; a newer failure record supersedes the older one).
+        """
         todo: list[AtomSet] = []
         queued: set[str] = set()
         skipped = 0
         for atom_set in atom_sets:
             ident = task_id(atom_set, self.model)
-            if ident in tasks or ident in failures or ident in queued:
+            failed_before = ident in failures and not retry_failed
+            if ident in tasks or failed_before or ident in queued:
                 skipped += 1
             else:
                 todo.append(atom_set)

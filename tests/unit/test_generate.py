@@ -138,3 +138,18 @@ def test_malformed_reply_is_a_recorded_failure(tmp_path: Path) -> None:
         assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 1, 0)
     (failure,) = fails.records.values()
     assert failure.stage == "task" and "no JSON" in failure.reason
+
+
+def test_retry_failed_regenerates_recorded_failures(tmp_path: Path) -> None:
+    from adr_graph.chat import make_client
+
+    tasks = JsonlCheckpoint(tmp_path / "t.jsonl", Task)
+    fails = JsonlCheckpoint(tmp_path / "f.jsonl", GenerationFailure)
+    with FakeOpenAI(lambda body: Scripted("no json at all")) as server:
+        gen = TaskGenerator(make_client(server.base_url, timeout=10), "m", cache_dir=None)
+        assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 1, 0)
+    with FakeOpenAI(responder) as server:
+        gen = TaskGenerator(make_client(server.base_url, timeout=10), "m", cache_dir=None)
+        assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 0, 1)
+        assert gen.generate_many([atom_set()], {}, {}, tasks, fails, retry_failed=True) == (1, 0, 0)
+    assert task_id(atom_set(), "m") in tasks
