@@ -264,13 +264,16 @@ def run_cmd(
 
 
 def _tasks_stage(
-    store: str, cache: Path, llm: LlmOptions, n: int, out_dir: Path
+    store: str, cache: Path, llm: LlmOptions, n: int, out_dir: Path, solver_attempts: int = 2
 ) -> dict[str, Any] | None:
     """sample -> generate -> verify (outcomes fed back) -> export, under ``out_dir``."""
     from ._io import atomic_write_text
+    from .chat import CachedChat
+    from .cli_steps import llm_client
     from .cli_tasks import generate_tasks, verify_tasks
     from .export import keep, write_jsonl, write_verl_parquet
     from .generate.generator import JsonlCheckpoint
+    from .generate.prompts import SOLVE_PROMPT_VERSION
     from .generate.verify import VerifyOptions
     from .records import Task
     from .sample import model_from_store, sample_sets
@@ -294,7 +297,22 @@ def _tasks_stage(
     sets_path, tasks_path = out_dir / "sets.jsonl", out_dir / "tasks.jsonl"
     atomic_write_text(sets_path, "".join(s.model_dump_json() + "\n" for s in sets))
     generated = generate_tasks(sets, store, tasks_path, cache, llm)
-    verified = verify_tasks(tasks_path, out_dir / "verified.jsonl", store, VerifyOptions())
+    client, name = llm_client(llm)
+    solver = CachedChat(
+        client,
+        name,
+        cache_dir=cache / "llm",
+        prompt_version=SOLVE_PROMPT_VERSION,
+        max_tokens=1024,
+        temperature=0.8,
+    )
+    verified = verify_tasks(
+        tasks_path,
+        out_dir / "verified.jsonl",
+        store,
+        VerifyOptions(solver_attempts=solver_attempts),
+        solver,
+    )
     kept = keep(JsonlCheckpoint(out_dir / "verified.jsonl", Task).records.values())
     write_jsonl(kept, out_dir / "train.jsonl")
     parquet: str | None = str(out_dir / "train.parquet")
