@@ -43,7 +43,7 @@ __all__ = [
     "parse_task_reply",
 ]
 
-TASK_PROMPT_VERSION = "task-v1"
+TASK_PROMPT_VERSION = "task-v2"
 SECOND_PROMPT_VERSION = "second-v1"
 SOLVE_PROMPT_VERSION = "solve-v1"
 
@@ -92,6 +92,25 @@ _DOMAIN_GUIDE = {
 }
 
 
+_EXAMPLE_REPLY = json.dumps(
+    {
+        "title": "Longest run of equal letters",
+        "statement": "Given a string s of lowercase letters (1 <= len(s) <= 1000), return the "
+        "length of the longest block of consecutive equal letters.",
+        "entry_point": "longest_run",
+        "signature": "def longest_run(s: str) -> int",
+        "reference_solution": "def longest_run(s):\n    best = cur = 1\n"
+        "    for a, b in zip(s, s[1:]):\n        cur = cur + 1 if a == b else 1\n"
+        "        best = max(best, cur)\n    return best\n",
+        "input_generator": "def generate(rng):\n    n = rng.randint(1, 50)\n"
+        "    return [''.join(rng.choice('ab') for _ in range(n))]\n",
+        "input_validator": "def validate(args):\n    s = args[0]\n"
+        "    return isinstance(s, str) and 1 <= len(s) <= 1000 and s.islower()\n",
+    },
+    indent=1,
+)
+
+
 def _atom_lines(atom_set: AtomSet, atoms: dict[str, Atom]) -> str:
     lines = []
     for ref in atom_set.atoms:
@@ -116,7 +135,8 @@ def build_task_messages(
         "entry_point (standard library, numpy and pandas only; no I/O). input_generator "
         "defines generate(rng) that returns ONE input as a JSON list of positional "
         "arguments, drawn with the random.Random rng. input_validator defines "
-        "validate(args) returning True when args is a legal input."
+        "validate(args) returning True when args is a legal input.\n\n"
+        "Example of the reply format (a different task):\n" + _EXAMPLE_REPLY
     )
     user = (
         f"Domain: {atom_set.domain} ({guide}).\n"

@@ -188,7 +188,10 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     assert row["data_source"] == "adr-graph/algorithm" and row["prompt"][0]["role"] == "user"
     truth = json.loads(row["reward_model"]["ground_truth"])
     assert truth["entry_point"] == "sum_even" and len(truth["tests"]) >= 5
-    assert json.loads(row["extra_info"]["provenance"])["prompt_version"] == "task-v1+second-v1"
+    from adr_graph.generate.prompts import SECOND_PROMPT_VERSION, TASK_PROMPT_VERSION
+
+    recorded = json.loads(row["extra_info"]["provenance"])["prompt_version"]
+    assert recorded == f"{TASK_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}"
     code, _, err = run_cli(capsys, "export", "--format", "verl", "--out", str(tmp_path / "x"))
     assert code == 2 and "--format" in err
 
