@@ -24,6 +24,16 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _read_umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+#: Read once at import (os.umask is process-wide, so never flip it while threads write).
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on success rename it over ``path``.
@@ -40,6 +50,7 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except BaseException:

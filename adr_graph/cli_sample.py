@@ -17,7 +17,7 @@ from .cli_steps import err, progress
 from .coverage import CoverageReport, coverage_report
 from .errors import InputError
 from .records import AtomSet
-from .sample import STRATEGIES, model_from_store, sample_sets
+from .sample import STRATEGIES, PairModel, model_from_store, sample_sets
 from .schema import load_schemas
 
 __all__ = ["read_sets"]
@@ -144,6 +144,10 @@ def _print_coverage(report: CoverageReport) -> None:
 def coverage_cmd(
     sets: Annotated[Path, typer.Option("--sets", help="Atom sets JSONL (from `sample`).")],
     store: StoreOpt = DEFAULT_STORE,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the key plots to one self-contained HTML file."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Coverage of a batch of atom sets: pairs, never-seen pairs, usage spread, diversity."""
@@ -163,7 +167,25 @@ def coverage_cmd(
             path=str(sets),
         )
     report = coverage_report(batch, model)
+    if html_out is not None:
+        _write_html(html_out, batch, model, report)
     if as_json:
         emit_json(report)
     else:
         _print_coverage(report)
+
+
+def _write_html(path: Path, batch: list[AtomSet], model: PairModel, report: CoverageReport) -> None:
+    from .coverage import compatible_pairs
+    from .report import html_report, sampler_figures
+
+    by_strategy: dict[str, list[AtomSet]] = {}
+    for atom_set in batch:
+        by_strategy.setdefault(atom_set.strategy, []).append(atom_set)
+    domains = {s.domain for s in batch}
+    ids = model.atom_ids
+    compatible = {(ids[a], ids[b]) for a, b in compatible_pairs(model, domains).tolist()}
+    in_domain = [a for a, d in zip(ids, model.domains, strict=True) if d in domains]
+    figures = sampler_figures(by_strategy, compatible, in_domain)
+    html_report(path, "adr-graph coverage", figures, [("Coverage", report.model_dump())])
+    err.print(f"wrote {path}")

@@ -29,6 +29,7 @@ from .sample.model import PairModel
 __all__ = [
     "CoverageReport",
     "compatible_pair_count",
+    "compatible_pairs",
     "coverage_report",
     "gini",
     "mean_jaccard_distance",
@@ -105,21 +106,27 @@ def mean_jaccard_distance(
     return float(np.mean(dist))
 
 
-def compatible_pair_count(model: PairModel, domains: set[str]) -> int:
-    """Cross-slot pairs of ``domains`` the model deems compatible (exact, sparse)."""
+def compatible_pairs(model: PairModel, domains: set[str]) -> np.ndarray:
+    """``(n, 2)`` sorted atom-index pairs of ``domains`` the model deems compatible."""
     keep = np.flatnonzero(np.isin(model.domains, sorted(domains)))
     if len(keep) < 2:
-        return 0
+        return np.zeros((0, 2), dtype=np.int64)
     basis = model.basis[keep]
     cos = sp.triu(basis @ basis.T, k=1).tocoo()
     i, j = keep[cos.row], keep[cos.col]
     seen = sp.triu(model.cooccur_matrix(keep), k=1).tocoo()
     cand_i = np.concatenate([i, keep[seen.row]])
     cand_j = np.concatenate([j, keep[seen.col]])
-    keys = np.unique(np.minimum(cand_i, cand_j) * len(model.atom_ids) + np.maximum(cand_i, cand_j))
-    lo, hi = np.divmod(keys, len(model.atom_ids))
-    comp = model.compatibility(lo, hi)
-    return int((comp >= model.weights.threshold).sum())
+    n = len(model.atom_ids)
+    keys = np.unique(np.minimum(cand_i, cand_j) * n + np.maximum(cand_i, cand_j))
+    lo, hi = np.divmod(keys, n)
+    ok = model.compatibility(lo, hi) >= model.weights.threshold
+    return np.stack([lo[ok], hi[ok]], axis=1)
+
+
+def compatible_pair_count(model: PairModel, domains: set[str]) -> int:
+    """Cross-slot pairs of ``domains`` the model deems compatible (exact, sparse)."""
+    return len(compatible_pairs(model, domains))
 
 
 def coverage_report(sets: Sequence[AtomSet], model: PairModel) -> CoverageReport:

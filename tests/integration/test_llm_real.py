@@ -161,25 +161,58 @@ def test_real_model_generates_and_verifies(
     planted_store(store, n_seeds=40).commit()
     sets, tasks = tmp_path / "sets.jsonl", tmp_path / "tasks.jsonl"
     verified = tmp_path / "verified.jsonl"
-    code, _, err = run_cli(capsys, "sample", "-n", "2", "--domain", "algorithm",
-                           "--store", str(store), "--out", str(sets))
+    code, _, err = run_cli(
+        capsys,
+        "sample",
+        "-n",
+        "2",
+        "--domain",
+        "algorithm",
+        "--store",
+        str(store),
+        "--out",
+        str(sets),
+    )
     assert code == 0, err
-    args = ["generate", str(sets), "--out", str(tasks), "--store", str(store),
-            "--llm-base-url", server, "--model", MODEL, "--cache", str(tmp_path / "cache"),
-            "--json"]
+    args = [
+        "generate",
+        str(sets),
+        "--out",
+        str(tasks),
+        "--store",
+        str(store),
+        "--llm-base-url",
+        server,
+        "--model",
+        MODEL,
+        "--cache",
+        str(tmp_path / "cache"),
+        "--json",
+    ]
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
     report = json.loads(out)
     assert report["new"] + report["failed"] == 2 and report["skipped"] == 0
     failures = Path(report["failures_file"])
     recorded = (len(tasks.read_text().splitlines()) if tasks.exists() else 0) + (
-        len(failures.read_text().splitlines()) if failures.exists() else 0)
+        len(failures.read_text().splitlines()) if failures.exists() else 0
+    )
     assert recorded == 2  # every set ends as a task or a recorded failure
     log.info("real model: %d task(s), %d failure(s)", report["new"], report["failed"])
     code, out, _ = run_cli(capsys, *args)  # resumed: nothing new, nothing repeated
     assert code == 0 and json.loads(out)["skipped"] == 2
-    code, out, err = run_cli(capsys, "verify", str(tasks), "--out", str(verified),
-                             "--store", str(store), "--inputs", "6", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "verify",
+        str(tasks),
+        "--out",
+        str(verified),
+        "--store",
+        str(store),
+        "--inputs",
+        "6",
+        "--json",
+    )
     assert code == 0, err
     checked = json.loads(out)
     assert checked["verified"] + checked["failed"] == report["new"]

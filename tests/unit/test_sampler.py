@@ -247,3 +247,52 @@ def test_model_reads_outcomes_written_to_the_store() -> None:
     after = model_from_store(store)
     # one pass, three failures: scaled by (1 + 1) / (1 + 3 + 1)
     assert after.compatibility(i, j)[0] == pytest.approx(before.compatibility(i, j)[0] * 2 / 5)
+
+
+def test_coverage_html_report_is_one_file_with_the_plots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    import base64
+    import re
+
+    store = tmp_path / "store"
+    planted_store(store, n_seeds=60).commit()
+    sets = tmp_path / "sets.jsonl"
+    lines = []
+    for strategy in ("novelty", "random", "cooccur-walk"):
+        code, out, _ = run_cli(
+            capsys,
+            "sample",
+            "-n",
+            "15",
+            "--domain",
+            "algorithm",
+            "--strategy",
+            strategy,
+            "--store",
+            str(store),
+        )
+        assert code == 0
+        lines.append(out)
+    sets.write_text("".join(lines))
+    report = tmp_path / "report.html"
+    code, out, err = run_cli(
+        capsys,
+        "coverage",
+        "--sets",
+        str(sets),
+        "--store",
+        str(store),
+        "--html",
+        str(report),
+        "--json",
+    )
+    assert code == 0, err
+    text = report.read_text()
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
+    assert len(images) == 4 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
+    for title in ("Pair coverage", "Set novelty", "Set compatibility", "Atom usage"):
+        assert title in text
+    assert "src='http" not in text and "<script" not in text  # self-contained
+    assert f"{json.loads(out)['never_seen_pair_share']}" in text

@@ -248,12 +248,28 @@ class _FakeFusion(BaseHTTPRequestHandler):
         if code == "boom":
             answer: dict[str, Any] = {"status": "SandboxError", "message": "pod died"}
         elif code == "loop":
-            answer = {"status": "Failed", "message": "", "run_result": {
-                "status": "TimeLimitExceeded", "return_code": None, "stdout": "", "stderr": ""}}
+            answer = {
+                "status": "Failed",
+                "message": "",
+                "run_result": {
+                    "status": "TimeLimitExceeded",
+                    "return_code": None,
+                    "stdout": "",
+                    "stderr": "",
+                },
+            }
         else:
-            answer = {"status": "Success", "message": "", "run_result": {
-                "status": "Finished", "return_code": 0, "execution_time": 0.01,
-                "stdout": body["stdin"].upper(), "stderr": ""}}
+            answer = {
+                "status": "Success",
+                "message": "",
+                "run_result": {
+                    "status": "Finished",
+                    "return_code": 0,
+                    "execution_time": 0.01,
+                    "stdout": body["stdin"].upper(),
+                    "stderr": "",
+                },
+            }
         data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -281,8 +297,12 @@ def fusion_url() -> Iterator[str]:
 def test_remote_sandbox_against_fake_server(fusion_url: str) -> None:
     remote = RemoteSandbox(fusion_url)
     assert isinstance(remote, Sandbox)
-    req = RunRequest(code="print(input())", stdin="abc", files={"a.txt": "hi"},
-                     limits=Limits(wall_seconds=3, memory_mb=512))
+    req = RunRequest(
+        code="print(input())",
+        stdin="abc",
+        files={"a.txt": "hi"},
+        limits=Limits(wall_seconds=3, memory_mb=512),
+    )
     ok, loop, boom = remote.run_many([req, RunRequest(code="loop"), RunRequest(code="boom")])
     assert (ok.status, ok.stdout, ok.exit_code) == ("ok", "ABC", 0)
     assert loop.status == "timeout"
