@@ -129,3 +129,23 @@ def schema_query(heading: str) -> str:
     text = (Path(__file__).resolve().parents[2] / "schema" / "README.md").read_text()
     after = text.split("\n" + heading, 1)[1]
     return after.split("```cypher\n", 1)[1].split("```", 1)[0]
+
+
+def test_sampler_notebook_runs_on_the_real_graph(
+    real_run: tuple[Path, dict, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """notebooks/02 executes headless against the real store and draws its figures."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cwd, _, _ = real_run
+    monkeypatch.setenv("ADR_GRAPH_STORE", str(cwd / ".adr-graph" / "store"))
+    monkeypatch.setenv("ADR_GRAPH_NOTEBOOK_SETS", "60")
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "02_sampler_coverage.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    text = "".join(str(o.get("text", "")) for o in outputs)
+    assert "1933 atoms" in text and "8836 seeds" in text
