@@ -26,7 +26,7 @@ from . import cypher as q
 from ._bolt_session import BoltSession, BoltSettings
 from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
 from .cooccur import pmi_npmi
-from .embedded import merge_atom
+from .embedded import merge_atom, merged_record, retarget
 from .views import association_graph, build_projection
 
 __all__ = ["BoltSettings", "Neo4jStore"]
@@ -69,6 +69,16 @@ def _atom(props: dict[str, Any], frequency: int) -> Atom:
         embedding=[float(x) for x in props["embedding"]] if props.get("embedding") else None,
         frequency=frequency,
         merged_from=[MergeEvidence.model_validate(m) for m in merged],
+    )
+
+
+def _membership(row: dict[str, Any]) -> SeedAtoms:
+    return SeedAtoms(
+        seed_id=row["seed_id"],
+        domain=row["domain"],
+        source=row["source"],
+        license=row["license"] or "",
+        atom_ids=sorted(row["atom_ids"]),
     )
 
 
@@ -129,6 +139,11 @@ class Neo4jStore:
         self._projection = None
         return len(pending)
 
+    def _existing(self, atom_ids: Iterable[str]) -> set[str]:
+        """Which of ``atom_ids`` the store holds (one query)."""
+        wanted = sorted(set(atom_ids))
+        return {r["id"] for r in self.db.read(q.EXISTING_ATOMS, ids=wanted)}
+
     def set_memberships(self, rows: Iterable[SeedAtoms]) -> int:
         """Replace each seed's memberships, keeping ``CO_OCCURS`` counts exact."""
         latest: dict[str, SeedAtoms] = {}
@@ -140,8 +155,7 @@ class Neo4jStore:
         return len(latest)
 
     def _membership_batch(self, batch: list[SeedAtoms]) -> None:
-        wanted = sorted({a for row in batch for a in row.atom_ids})
-        found = {r["id"] for r in self.db.read(q.EXISTING_ATOMS, ids=wanted)}
+        found = self._existing(a for row in batch for a in row.atom_ids)
         for row in batch:
             missing = [a for a in row.atom_ids if a not in found]
             if missing:
@@ -180,7 +194,7 @@ class Neo4jStore:
         for kind, keyed in sorted(by_type.items()):
             rows = [e.model_dump(include={"a", "b", "score", "source"}) for e in keyed.values()]
             ends = sorted({r["a"] for r in rows} | {r["b"] for r in rows})
-            found = {r["id"] for r in self.db.read(q.EXISTING_ATOMS, ids=ends)}
+            found = self._existing(ends)
             unknown = [e for e in ends if e not in found]
             if unknown:
                 raise StoreError(f"{kind} edge refers to unknown atom {unknown[0]!r}")
@@ -194,8 +208,7 @@ class Neo4jStore:
         """Record verification outcomes as ``Task`` nodes ``COMBINES`` their atoms."""
         latest = {o.task_id: o for o in outcomes}
         for batch in _chunks(list(latest.values()), self.batch_size):
-            wanted = sorted({a for o in batch for a in o.atom_ids})
-            found = {r["id"] for r in self.db.read(q.EXISTING_ATOMS, ids=wanted)}
+            found = self._existing(a for o in batch for a in o.atom_ids)
             for outcome in batch:
                 missing = [a for a in outcome.atom_ids if a not in found]
                 if missing:
@@ -236,28 +249,13 @@ class Neo4jStore:
         if keep is None or drop is None or canonical == duplicate:
             raise StoreError(f"cannot merge {duplicate!r} into {canonical!r}: unknown or same atom")
         moved = [
-            SeedAtoms(
-                **{k: v for k, v in row.model_dump().items() if k != "atom_ids"},
-                atom_ids=list(
-                    dict.fromkeys(canonical if a == duplicate else a for a in row.atom_ids)
-                ),
-            )
+            row.model_copy(update={"atom_ids": retarget(row.atom_ids, duplicate, canonical)})
             for row in self._memberships_of(self.atom_seeds(duplicate))
         ]
         self.set_memberships(moved)
-        as_keep = drop.model_copy(update={"id": canonical, "slot": keep.slot, "embedding": None})
-        merged = merge_atom(keep, as_keep)
-        merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
-        merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
-        self.db.write(q.WRITE_ATOMS, rows=[_atom_row(merged)])
+        self.db.write(q.WRITE_ATOMS, rows=[_atom_row(merged_record(keep, drop, evidence))])
         tasks = [
-            o.model_copy(
-                update={
-                    "atom_ids": list(
-                        dict.fromkeys(canonical if a == duplicate else a for a in o.atom_ids)
-                    )
-                }
-            )
+            o.model_copy(update={"atom_ids": retarget(o.atom_ids, duplicate, canonical)})
             for o in self.iter_outcomes()
             if duplicate in o.atom_ids
         ]
@@ -287,21 +285,14 @@ class Neo4jStore:
         after = ""
         while True:
             rows = self.db.read(q.PAGE_SEEDS, after=after, limit=PAGE)
-            for r in rows:
-                yield SeedAtoms(
-                    seed_id=r["seed_id"],
-                    domain=r["domain"],
-                    source=r["source"],
-                    license=r["license"] or "",
-                    atom_ids=sorted(r["atom_ids"]),
-                )
+            yield from (_membership(r) for r in rows)
             if len(rows) < PAGE:
                 return
             after = rows[-1]["seed_id"]
 
     def _memberships_of(self, seed_ids: list[str]) -> list[SeedAtoms]:
-        wanted = set(seed_ids)
-        return [row for row in self.iter_memberships() if row.seed_id in wanted]
+        rows = self.db.read(q.SEEDS_BY_ID, ids=seed_ids)
+        return [_membership(r) for r in rows]
 
     def seed_atoms(self, seed_id: str) -> list[str]:
         return [r["id"] for r in self.db.read(q.SEED_ATOMS, id=seed_id)]

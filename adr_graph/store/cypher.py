@@ -193,6 +193,14 @@ RETURN count(t) AS n, sum(CASE WHEN t.verified THEN 1 ELSE 0 END) AS verified
 
 CLEAR_TASKS = "MATCH (t:Task) WITH t LIMIT $limit DETACH DELETE t RETURN count(*) AS n"
 
+SEEDS_BY_ID = """
+UNWIND $ids AS sid
+MATCH (s:Seed {id: sid})
+OPTIONAL MATCH (s)-[:HAS_ATOM]->(a:Atom)
+RETURN s.id AS seed_id, s.domain AS domain, s.source AS source, s.license AS license,
+       collect(a.id) AS atom_ids
+"""
+
 # -- co-occurrence reads ---------------------------------------------------------------------
 PAIR_COUNT = """
 MATCH (a:Atom {id: $a})-[c:CO_OCCURS]-(b:Atom {id: $b})

@@ -32,7 +32,7 @@ from .cooccur import n_pairs, pmi_npmi
 from .snapshot import current_snapshot, read_snapshot, write_snapshot
 from .views import association_graph, build_projection
 
-__all__ = ["EmbeddedStore", "merge_atom"]
+__all__ = ["EmbeddedStore", "merge_atom", "merged_record", "retarget"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,25 @@ def merge_atom(old: Atom, new: Atom) -> Atom:
             "embedding": new.embedding if new.embedding is not None else old.embedding,
         }
     )
+
+
+def merged_record(keep: Atom, drop: Atom, evidence: MergeEvidence) -> Atom:
+    """``keep`` after absorbing ``drop``: its names become aliases, evidence is appended,
+    and ``keep`` keeps its own embedding (used by every store's ``merge_atoms``)."""
+    as_keep = drop.model_copy(update={"id": keep.id, "slot": keep.slot, "embedding": None})
+    merged = merge_atom(keep, as_keep)
+    merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
+    merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
+    return merged
+
+
+def retarget(atom_ids: Iterable[str], duplicate: str, canonical: str) -> list[str]:
+    """``atom_ids`` with ``duplicate`` replaced by ``canonical``, order kept, no repeats.
+
+    >>> retarget(["a", "dup", "b", "keep"], "dup", "keep")
+    ['a', 'keep', 'b']
+    """
+    return list(dict.fromkeys(canonical if a == duplicate else a for a in atom_ids))
 
 
 class EmbeddedStore:
@@ -158,19 +177,9 @@ class EmbeddedStore:
             raise StoreError(f"cannot merge {duplicate!r} into {canonical!r}: unknown or same atom")
         for seed in self.atom_seeds(duplicate):
             self.graph.add_edge((SEED, seed), (ATOM, canonical), key=HAS_ATOM)
-        # the canonical atom keeps its own embedding; the duplicate's is dropped
-        as_keep = drop.model_copy(update={"id": canonical, "slot": keep.slot, "embedding": None})
-        merged = merge_atom(keep, as_keep)
-        merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
-        merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
+        merged = merged_record(keep, drop, evidence)
         moved = [
-            o.model_copy(
-                update={
-                    "atom_ids": list(
-                        dict.fromkeys(canonical if a == duplicate else a for a in o.atom_ids)
-                    )
-                }
-            )
+            o.model_copy(update={"atom_ids": retarget(o.atom_ids, duplicate, canonical)})
             for o in self.iter_outcomes()
             if duplicate in o.atom_ids
         ]
