@@ -20,9 +20,12 @@ from .cli_common import (
     ALL_CORPORA,
     DEFAULT_CACHE,
     DEFAULT_STORE,
+    ApiKeyOpt,
+    BaseUrlOpt,
     CacheOpt,
     CorpusOpt,
     JsonOpt,
+    ModelOpt,
     StoreOpt,
     app,
     emit_json,
@@ -106,27 +109,6 @@ EmbedderOpt = Annotated[
 NoCanonOpt = Annotated[
     bool,
     typer.Option("--no-canonicalise", help="Skip embedding, merging and SIMILAR edges."),
-]
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option("--llm-base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible API URL."),
-]
-ApiKeyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--llm-api-key",
-        envvar="OPENAI_API_KEY",
-        help="API key for the endpoint.",
-        show_default=False,
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        envvar="ADR_GRAPH_MODEL",
-        help="Model name; default: the first one the endpoint lists.",
-    ),
 ]
 ConcurrencyOpt = Annotated[
     int, typer.Option("--llm-concurrency", min=1, help="LLM requests in flight at once.")
@@ -268,12 +250,10 @@ def _tasks_stage(
 ) -> dict[str, Any] | None:
     """sample -> generate -> verify (outcomes fed back) -> export, under ``out_dir``."""
     from ._io import atomic_write_text
-    from .chat import CachedChat
-    from .cli_steps import llm_client
-    from .cli_tasks import generate_tasks, verify_tasks
+    from .cli_sample import split_count
+    from .cli_tasks import generate_tasks, solver_chat, verify_tasks
     from .export import keep, write_jsonl, write_verl_parquet
     from .generate.generator import JsonlCheckpoint
-    from .generate.prompts import SOLVE_PROMPT_VERSION
     from .generate.verify import VerifyOptions
     from .records import Task
     from .sample import model_from_store, sample_sets
@@ -289,23 +269,15 @@ def _tasks_stage(
     schemas = load_schemas()
     names = sorted(schemas)
     sets = []
-    for k, domain in enumerate(names):
+    for domain, count in zip(names, split_count(n, len(names)), strict=True):
         try:
-            sets += sample_sets(model, schemas[domain], n // len(names) + (k < n % len(names)))
+            sets += sample_sets(model, schemas[domain], count)
         except InputError as exc:  # a domain without atoms in some slot: skip it, say so
             err.print(f"[yellow]no tasks for {domain}: {exc}[/]")
     sets_path, tasks_path = out_dir / "sets.jsonl", out_dir / "tasks.jsonl"
     atomic_write_text(sets_path, "".join(s.model_dump_json() + "\n" for s in sets))
     generated = generate_tasks(sets, store, tasks_path, cache, llm)
-    client, name = llm_client(llm)
-    solver = CachedChat(
-        client,
-        name,
-        cache_dir=cache / "llm",
-        prompt_version=SOLVE_PROMPT_VERSION,
-        max_tokens=1024,
-        temperature=0.8,
-    )
+    solver = solver_chat(llm, cache)
     verified = verify_tasks(
         tasks_path,
         out_dir / "verified.jsonl",

@@ -23,9 +23,12 @@ __all__ = [
     "ALL_CORPORA",
     "DEFAULT_CACHE",
     "DEFAULT_STORE",
+    "ApiKeyOpt",
+    "BaseUrlOpt",
     "CacheOpt",
     "CorpusOpt",
     "JsonOpt",
+    "ModelOpt",
     "StoreOpt",
     "app",
     "bolt_settings",
@@ -67,6 +70,27 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 CorpusOpt = Annotated[
     str,
     typer.Option("--corpus", help=f"Comma-separated corpora: {','.join(CORPORA)}."),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--llm-base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible API URL."),
+]
+ApiKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm-api-key",
+        envvar="OPENAI_API_KEY",
+        help="API key for the endpoint.",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        envvar="ADR_GRAPH_MODEL",
+        help="Model name; default: the first one the endpoint lists.",
+    ),
 ]
 DEFAULT_STORE = ".adr-graph/store"
 ALL_CORPORA = ",".join(CORPORA)

@@ -20,7 +20,7 @@ from .records import AtomSet
 from .sample import STRATEGIES, PairModel, model_from_store, sample_sets
 from .schema import load_schemas
 
-__all__ = ["read_sets"]
+__all__ = ["read_sets", "split_count"]
 
 
 def read_sets(path: Path) -> list[AtomSet]:
@@ -53,7 +53,12 @@ def _domains(domain: str | None) -> list[str]:
     return [domain]
 
 
-def _split(n: int, parts: int) -> list[int]:
+def split_count(n: int, parts: int) -> list[int]:
+    """``n`` split into ``parts`` near-equal counts, larger ones first.
+
+    >>> split_count(7, 3)
+    [3, 2, 2]
+    """
     return [n // parts + (1 if k < n % parts else 0) for k in range(parts)]
 
 
@@ -93,7 +98,7 @@ def sample_cmd(
     sets: list[AtomSet] = []
     with progress() as bar:
         task = bar.add_task(f"sampling ({strategy})", total=n)
-        for dom, count in zip(domains, _split(n, len(domains)), strict=True):
+        for dom, count in zip(domains, split_count(n, len(domains)), strict=True):
             if count:
                 sets += sample_sets(
                     model,

@@ -13,11 +13,15 @@ from typing import Annotated, Any
 import typer
 
 from ._io import atomic_write_text
+from .chat import CachedChat
 from .cli_common import (
     DEFAULT_CACHE,
     DEFAULT_STORE,
+    ApiKeyOpt,
+    BaseUrlOpt,
     CacheOpt,
     JsonOpt,
+    ModelOpt,
     StoreOpt,
     app,
     emit_json,
@@ -27,33 +31,25 @@ from .cli_sample import read_sets
 from .cli_steps import LlmOptions, err, llm_client, progress
 from .errors import InputError
 from .generate.generator import GenerationFailure, JsonlCheckpoint, TaskGenerator
+from .generate.prompts import SOLVE_PROMPT_VERSION
 from .records import Atom, AtomSet, Task, TaskOutcome
 from .seeds.loader import load_seeds
 from .store.base import GraphStore
 
-__all__ = ["examples_for", "generate_tasks", "verify_tasks"]
+__all__ = ["examples_for", "generate_tasks", "solver_chat", "verify_tasks"]
 
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option("--llm-base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible API URL."),
-]
-ApiKeyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--llm-api-key",
-        envvar="OPENAI_API_KEY",
-        show_default=False,
-        help="API key for the endpoint.",
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        envvar="ADR_GRAPH_MODEL",
-        help="Model name; default: the first one the endpoint lists.",
-    ),
-]
+
+def solver_chat(llm: LlmOptions, cache: Path) -> CachedChat:
+    """The chat that samples solver attempts for difficulty estimates (``solve-v1``)."""
+    client, name = llm_client(llm)
+    return CachedChat(
+        client,
+        name,
+        cache_dir=cache / "llm",
+        prompt_version=SOLVE_PROMPT_VERSION,
+        max_tokens=1024,
+        temperature=0.8,
+    )
 
 
 def examples_for(
@@ -231,23 +227,13 @@ def verify_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run every task's code in the sandbox; keep tasks whose two solutions agree."""
-    from .chat import CachedChat
-    from .generate.prompts import SOLVE_PROMPT_VERSION
     from .generate.verify import VerifyOptions
 
     if not tasks.is_file():
         raise InputError("no such tasks file", path=str(tasks))
     solver = None
     if solver_attempts:
-        client, name = llm_client(LlmOptions(llm_base_url, llm_api_key, model))
-        solver = CachedChat(
-            client,
-            name,
-            cache_dir=cache / "llm",
-            prompt_version=SOLVE_PROMPT_VERSION,
-            max_tokens=1024,
-            temperature=0.8,
-        )
+        solver = solver_chat(LlmOptions(llm_base_url, llm_api_key, model), cache)
     opts = VerifyOptions(
         n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts
     )

@@ -31,6 +31,7 @@ from .errors import MissingExtraError
 from .records import AtomSet
 
 __all__ = [
+    "atom_usage",
     "coverage_curve",
     "figure_png",
     "html_report",
@@ -71,6 +72,16 @@ def lorenz(counts: Iterable[float]) -> np.ndarray:
     if total == 0:
         return np.linspace(0, 1, len(x) + 1)
     return np.concatenate([[0.0], np.cumsum(x) / total])
+
+
+def atom_usage(sets: Iterable[AtomSet], atom_ids: Sequence[str]) -> list[float]:
+    """How many of ``sets`` use each of ``atom_ids`` (0 for unused atoms), in that order."""
+    counts = dict.fromkeys(atom_ids, 0.0)
+    for atom_set in sets:
+        for ref in atom_set.atoms:
+            if ref.id in counts:
+                counts[ref.id] += 1
+    return list(counts.values())
 
 
 def plot_coverage_curves(ax: Any, curves: dict[str, np.ndarray]) -> None:
@@ -134,15 +145,7 @@ def sampler_figures(
         )
         figures.append((f"Set {what}", figure_png(fig)))
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    usage: dict[str, list[float]] = {}
-    for name, sets in by_strategy.items():
-        counts = dict.fromkeys(atom_ids, 0)
-        for atom_set in sets:
-            for ref in atom_set.atoms:
-                if ref.id in counts:
-                    counts[ref.id] += 1
-        usage[name] = [float(c) for c in counts.values()]
-    plot_lorenz(ax, usage)
+    plot_lorenz(ax, {name: atom_usage(sets, atom_ids) for name, sets in by_strategy.items()})
     figures.append(("Atom usage", figure_png(fig)))
     return figures
 

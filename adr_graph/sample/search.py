@@ -137,7 +137,6 @@ def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> Sco
 
 
 # -- strategies ------------------------------------------------------------------------------
-Picker = Callable[[PairModel, list[int], np.ndarray, np.random.Generator], int]
 
 
 def _softmax_pick(scores: np.ndarray, k: int, temp: float, rng: np.random.Generator) -> int:
@@ -198,18 +197,13 @@ def _two_hop(
 
 
 class _Batch:
-    """Usage counts inside one batch (atoms and pairs), for diversity."""
+    """How often each atom was used so far in this batch (discounts it for diversity)."""
 
     def __init__(self, n: int) -> None:
         self.atoms = np.zeros(n)
-        self.pairs: dict[tuple[int, int], int] = {}
 
     def add(self, ids: Sequence[int]) -> None:
         self.atoms[list(ids)] += 1
-        for x in range(len(ids)):
-            for y in range(x + 1, len(ids)):
-                key = (min(ids[x], ids[y]), max(ids[x], ids[y]))
-                self.pairs[key] = self.pairs.get(key, 0) + 1
 
 
 def _novelty_step(
