@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -94,6 +94,7 @@ class CachedChat:
         temperature: float = 0.0,
         max_tokens: int = 512,
         json_mode: bool = False,
+        stop: Sequence[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
@@ -108,6 +109,7 @@ class CachedChat:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.json_mode = json_mode
+        self.stop = list(stop)
         self._sleep = sleep
         self._backoff = backoff
         self._max_backoff = max_backoff
@@ -125,6 +127,7 @@ class CachedChat:
             "max_tokens": self.max_tokens,
             "json_mode": self.json_mode,
             "messages": messages,
+            **({"stop": self.stop} if self.stop else {}),
         }
         blob = json.dumps(material, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -193,6 +196,8 @@ class CachedChat:
         extra: dict[str, Any] = {}
         if self.json_mode:
             extra["response_format"] = {"type": "json_object"}
+        if self.stop:
+            extra["stop"] = self.stop
         response = self.client.chat.completions.create(
             model=self.model,
             messages=messages,

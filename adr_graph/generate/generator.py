@@ -1,8 +1,9 @@
-"""Turn atom sets into candidate tasks with two independent LLM calls, resumably.
+"""Turn atom sets into candidate tasks with three LLM calls, resumably.
 
-For each :class:`~adr_graph.records.AtomSet`: a ``task-v1`` call writes the task spec;
-a separate ``second-v1`` call, which sees only the statement and signature, writes a
-second solution. Results are appended to a JSONL checkpoint as they finish (one
+For each :class:`~adr_graph.records.AtomSet`: a ``task-v3`` call writes the statement
+and reference solution; an ``inputs-v1`` call writes the input generator and
+validator; a separate ``second-v2`` call, which sees only the statement and
+signature, writes a second solution. Results are appended to a JSONL checkpoint as they finish (one
 fsynced line each); a rerun skips every set already in it, and a truncated last line
 (from ``kill -9``) is dropped on load. Replies are cached on disk by the chat layer.
 """
@@ -23,23 +24,24 @@ from pydantic import BaseModel, ValidationError
 
 from ..chat import CachedChat, EmptyReplyError, LlmCallError
 from ..records import Atom, AtomSet, Task, TaskProvenance
+from .parse import TaskReplyError, parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import (
+    INPUTS_PROMPT_VERSION,
     SECOND_PROMPT_VERSION,
+    STOP,
     TASK_PROMPT_VERSION,
-    TaskReplyError,
+    build_inputs_messages,
     build_second_messages,
     build_task_messages,
-    parse_second_reply,
-    parse_task_reply,
 )
 
-__all__ = ["GenerationFailure", "JsonlCheckpoint", "TaskGenerator", "task_id"]
+__all__ = ["PROMPT_VERSIONS", "GenerationFailure", "JsonlCheckpoint", "TaskGenerator", "task_id"]
 
 log = logging.getLogger(__name__)
 
 
 def task_id(atom_set: AtomSet, model: str) -> str:
-    """Stable id of the task generated from ``atom_set`` by ``model`` with ``task-v1``."""
+    """Stable id of the task generated from ``atom_set`` by ``model`` (current prompt)."""
     key = json.dumps(
         [atom_set.domain, sorted(a.id for a in atom_set.atoms), TASK_PROMPT_VERSION, model]
     )
@@ -51,7 +53,7 @@ class GenerationFailure(BaseModel):
 
     id: str
     atom_ids: list[str]
-    stage: str  # "task" or "second"
+    stage: str  # "task", "inputs" or "second"
     reason: str
 
 
@@ -98,8 +100,13 @@ class JsonlCheckpoint:
             self.records[record.id] = record  # type: ignore[attr-defined]
 
 
+#: Recorded on every task: the versions of the three prompts that made it.
+PROMPT_VERSIONS = f"{TASK_PROMPT_VERSION}+{INPUTS_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}"
+
+
 class TaskGenerator:
-    """Two cached chats (task writer and independent solver) over one endpoint."""
+    """Three cached chats over one endpoint: task writer, input writer, independent
+    solver (which never sees the reference)."""
 
     def __init__(
         self,
@@ -113,26 +120,25 @@ class TaskGenerator:
     ) -> None:
         self.model = model
         self.max_concurrency = max_concurrency
-        self.writer = CachedChat(
-            client,
-            model,
-            cache_dir=cache_dir,
-            prompt_version=TASK_PROMPT_VERSION,
-            max_tokens=max_tokens,
-            **chat,
-        )
-        self.solver = CachedChat(
-            client,
-            model,
-            cache_dir=cache_dir,
-            prompt_version=SECOND_PROMPT_VERSION,
-            max_tokens=max_tokens,
-            **chat,
-        )
+
+        def chat_for(version: str) -> CachedChat:
+            return CachedChat(
+                client,
+                model,
+                cache_dir=cache_dir,
+                prompt_version=version,
+                max_tokens=max_tokens,
+                stop=STOP,
+                **chat,
+            )
+
+        self.writer = chat_for(TASK_PROMPT_VERSION)
+        self.inputs = chat_for(INPUTS_PROMPT_VERSION)
+        self.solver = chat_for(SECOND_PROMPT_VERSION)
 
     @property
     def http_calls(self) -> int:
-        return self.writer.http_calls + self.solver.http_calls
+        return self.writer.http_calls + self.inputs.http_calls + self.solver.http_calls
 
     def generate(
         self,
@@ -152,16 +158,18 @@ class TaskGenerator:
             reply, _ = self.writer.reply(
                 build_task_messages(atom_set, dict(atoms), [s for _, s in shown])
             )
-            spec = parse_task_reply(reply)
+            draft = parse_task_reply(reply)
+            stage = "inputs"
+            inputs = parse_inputs_reply(self.inputs.reply(build_inputs_messages(draft))[0])
             stage = "second"
-            second, _ = self.solver.reply(build_second_messages(spec))
-            solution = parse_second_reply(second).solution
+            second, _ = self.solver.reply(build_second_messages(draft))
+            solution = parse_second_reply(second, draft.entry_point).solution
         except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
             return GenerationFailure(id=ident, atom_ids=atom_ids, stage=stage, reason=str(exc))
         provenance = TaskProvenance(
             atom_ids=atom_ids,
             seed_ids=[sid for sid, _ in shown],
-            prompt_version=f"{TASK_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}",
+            prompt_version=PROMPT_VERSIONS,
             model=self.model,
             sampler={
                 "strategy": atom_set.strategy,
@@ -172,13 +180,13 @@ class TaskGenerator:
         return Task(
             id=ident,
             domain=atom_set.domain,
-            title=spec.title,
-            statement=spec.statement,
-            signature=spec.signature,
-            entry_point=spec.entry_point,
-            reference_solution=spec.reference_solution,
-            input_generator=spec.input_generator,
-            input_validator=spec.input_validator,
+            title=draft.title,
+            statement=draft.statement,
+            signature=draft.signature,
+            entry_point=draft.entry_point,
+            reference_solution=draft.reference_solution,
+            input_generator=inputs.input_generator,
+            input_validator=inputs.input_validator,
             second_solution=solution,
             provenance=provenance,
         )

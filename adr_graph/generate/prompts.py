@@ -1,114 +1,144 @@
-r"""Versioned prompts for task generation and their response models.
+"""Versioned prompts for task generation (their replies are read by :mod:`.parse`).
 
-Two calls per task: ``task-v1`` writes the task (statement, signature, reference
-solution, input generator and validator) from an atom set; ``second-v1`` sees only
-the statement and signature and writes an independent solution. Every task records
-both versions.
+Three calls per task, each recorded by version on the task:
+
+- ``task-v3`` writes the task and its reference solution from an atom set, as
+  ``TITLE:`` / ``STATEMENT:`` / ``SOLUTION:`` sections with the code in a fence;
+- ``inputs-v1`` sees the statement, signature and reference and writes
+  ``generate(rng)`` (a dict keyed by parameter name) and ``validate(inputs)``;
+- ``second-v2`` sees only the statement and signature and writes an independent
+  solution (brute force welcome).
+
+``solve-v2`` is the solver-model prompt used to estimate difficulty.
 
 Execution contract shared by all domains (the verifier's harness relies on it): the
-task is a Python function ``entry_point``; one test input is a JSON list of positional
-arguments; the function returns a JSON-serialisable value. ``generate(rng)`` returns
-one input from a ``random.Random``; ``validate(args)`` returns ``True`` for a legal one.
+task is a Python function; one test input is a JSON list of positional arguments; the
+function returns a JSON-serialisable value.
 
->>> spec = parse_task_reply('{"title": "t", "statement": "s", "entry_point": "f", '
-...     '"signature": "def f(x: int) -> int", "reference_solution": "def f(x):\\n return x", '
-...     '"input_generator": "def generate(rng):\\n return [rng.randint(0, 9)]", '
-...     '"input_validator": "def validate(args):\\n return True"}')
->>> spec.entry_point
-'f'
+>>> from adr_graph.records import AtomRef, AtomSet
+>>> s = AtomSet(domain="algorithm", atoms=[AtomRef(id="algorithm/technique/bfs",
+...     slot="technique", name="bfs")], strategy="novelty", rng_seed=0)
+>>> "technique: bfs" in build_task_messages(s, {}, [])[1]["content"]
+True
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 
-from pydantic import BaseModel, Field, ValidationError
-
-from ..errors import AdrGraphError
 from ..records import Atom, AtomSet
+from .parse import TaskDraft, parameter_names
 
 __all__ = [
+    "INPUTS_PROMPT_VERSION",
     "SECOND_PROMPT_VERSION",
     "SOLVE_PROMPT_VERSION",
+    "STOP",
     "TASK_PROMPT_VERSION",
-    "SecondSolution",
-    "TaskReplyError",
-    "TaskSpec",
+    "build_inputs_messages",
     "build_second_messages",
     "build_solve_messages",
     "build_task_messages",
-    "parse_second_reply",
-    "parse_task_reply",
 ]
 
-TASK_PROMPT_VERSION = "task-v2"
-SECOND_PROMPT_VERSION = "second-v1"
-SOLVE_PROMPT_VERSION = "solve-v1"
+TASK_PROMPT_VERSION = "task-v3"
+INPUTS_PROMPT_VERSION = "inputs-v1"
+SECOND_PROMPT_VERSION = "second-v2"
+SOLVE_PROMPT_VERSION = "solve-v2"
 
-_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
-class TaskReplyError(AdrGraphError):
-    """A model reply is not the JSON object the prompt asks for."""
-
-    def __init__(self, reason: str, reply: str = "") -> None:
-        self.reason = reason
-        self.reply = reply
-        super().__init__(reason)
-
-
-class TaskSpec(BaseModel):
-    """What the ``task-v1`` call must return."""
-
-    title: str = Field(min_length=1, max_length=200)
-    statement: str = Field(min_length=1)
-    entry_point: str = Field(pattern=_IDENT)
-    signature: str = Field(min_length=1)
-    reference_solution: str = Field(min_length=1)
-    input_generator: str = Field(min_length=1)
-    input_validator: str = Field(min_length=1)
-
-
-class SecondSolution(BaseModel):
-    """What the ``second-v1`` (and ``solve-v1``) call must return."""
-
-    solution: str = Field(min_length=1)
-
+#: Stop sequences: small models repeat the example reply after their own.
+STOP = ["\nExample reply", "\nTITLE:", "\n# Example"]
 
 _DOMAIN_GUIDE = {
-    "algorithm": "an algorithmic function; inputs are numbers, strings, lists or dicts",
+    "algorithm": "an algorithmic function; its arguments are numbers, strings, lists or dicts",
     "data_science": (
-        "a data-analysis function using pandas/numpy: it receives plain JSON data (lists of "
-        "records or column lists), builds the DataFrame itself, and returns plain JSON "
-        "(numbers, lists, dicts; round floats to 6 places); data must be deterministic"
+        "a data-analysis function using pandas or numpy: it receives plain data (a list of "
+        "records or lists of numbers), builds the DataFrame itself, and returns plain "
+        "numbers, lists or dicts (floats rounded to 6 places); no files, no plots, no "
+        "randomness"
     ),
     "tool_usage": (
-        "a tool-calling function: the statement defines the available tools (name, "
-        "parameters, types); the function receives the user's request as data and returns "
-        'the list of calls to make, as [{"name": ..., "arguments": {...}}]'
+        "a tool-calling function: the statement defines the tools (name, parameters, "
+        "types); the function receives the user's request as data and returns the list "
+        'of calls to make, as [{"name": ..., "arguments": {...}}]'
     ),
 }
 
+# A layout with placeholders, not a worked example: small models copy a worked example
+# verbatim instead of writing a new task.
+_TASK_LAYOUT = """TITLE: <a short title>
+STATEMENT:
+<what the function receives and returns, with limits on sizes and values>
+SOLUTION:
+```python
+def <function_name>(<arguments>):
+    <code>
+```"""
 
-_EXAMPLE_REPLY = json.dumps(
-    {
-        "title": "Longest run of equal letters",
-        "statement": "Given a string s of lowercase letters (1 <= len(s) <= 1000), return the "
-        "length of the longest block of consecutive equal letters.",
-        "entry_point": "longest_run",
-        "signature": "def longest_run(s: str) -> int",
-        "reference_solution": "def longest_run(s):\n    best = cur = 1\n"
-        "    for a, b in zip(s, s[1:]):\n        cur = cur + 1 if a == b else 1\n"
-        "        best = max(best, cur)\n    return best\n",
-        "input_generator": "def generate(rng):\n    n = rng.randint(1, 50)\n"
-        "    return [''.join(rng.choice('ab') for _ in range(n))]\n",
-        "input_validator": "def validate(args):\n    s = args[0]\n"
-        "    return isinstance(s, str) and 1 <= len(s) <= 1000 and s.islower()\n",
-    },
-    indent=1,
-)
+
+# Value recipes by parameter-name pattern (value, type): small models cannot infer a
+# parameter's type from the statement, so the layout spells out a likely one that the
+# model adjusts.
+_RECIPES = [
+    (
+        r"grid|matrix|board",
+        "[[rng.randint(0, 9) for _ in range(rng.randint(1, 4))] for _ in range(rng.randint(1, 4))]",
+        "list",
+    ),
+    (
+        r"edges|pairs|intervals",
+        "[[rng.randint(0, 5), rng.randint(0, 5)] for _ in range(rng.randint(1, 6))]",
+        "list",
+    ),
+    (
+        r"records|rows|data|df|table",
+        '[{"a": rng.randint(0, 9), "b": rng.random()} for _ in range(rng.randint(1, 6))]',
+        "list",
+    ),
+    (
+        r"words|strings|names|tokens",
+        '[rng.choice(["ab", "ba", "abc"]) for _ in range(rng.randint(1, 6))]',
+        "list",
+    ),
+    (
+        r"^(s|t|text|string|word|pattern|st)\d?$",
+        '"".join(rng.choice("abc") for _ in range(rng.randint(1, 8)))',
+        "str",
+    ),
+    (
+        r"s$|list|arr|array|seq|values|heights|prices",
+        "[rng.randint(-9, 9) for _ in range(rng.randint(1, 8))]",
+        "list",
+    ),
+]
+
+
+def _recipe(name: str) -> tuple[str, str]:
+    for pattern, value, kind in _RECIPES:
+        if re.search(pattern, name.lower()):
+            return value, kind
+    return "rng.randint(1, 20)", "int"
+
+
+def _inputs_layout(draft: TaskDraft) -> str:
+    """The reply layout, with the function's parameters, a likely value of each, and a
+    validator that checks those types (the model adds the statement's limits)."""
+    names = parameter_names(draft.signature) or ["x"]
+    recipes = [_recipe(n) for n in names]
+    fields = "".join(
+        f'        "{n}": {value},\n' for n, (value, _) in zip(names, recipes, strict=True)
+    )
+    checks = " and ".join(
+        f'isinstance(inputs["{n}"], {kind})' for n, (_, kind) in zip(names, recipes, strict=True)
+    )
+    return (
+        "```python\ndef generate(rng):\n"
+        "    # adjust each value to the type and limits the statement gives\n"
+        f"    return {{\n{fields}    }}\n\n"
+        "def validate(inputs):\n"
+        "    # inputs is a dict like the one generate returns; check the statement's limits\n"
+        f"    return {checks}\n```"
+    )
 
 
 def _atom_lines(atom_set: AtomSet, atoms: dict[str, Atom]) -> str:
@@ -123,111 +153,70 @@ def _atom_lines(atom_set: AtomSet, atoms: dict[str, Atom]) -> str:
 def build_task_messages(
     atom_set: AtomSet, atoms: dict[str, Atom], examples: list[str]
 ) -> list[dict[str, str]]:
-    """Messages asking for a task that combines every atom of ``atom_set``."""
+    """Messages asking for a task (and its reference) combining every atom of the set."""
     guide = _DOMAIN_GUIDE.get(atom_set.domain, _DOMAIN_GUIDE["algorithm"])
     shown = "\n\n".join(f"Example {i + 1}:\n{e[:600]}" for i, e in enumerate(examples[:3]))
     system = (
-        "You write new, self-contained Python programming tasks for training code models. "
-        "Reply with one JSON object and nothing else, with the string fields: title, "
-        "statement, entry_point, signature, reference_solution, input_generator, "
-        "input_validator. The statement explains the task, input and output precisely and "
-        "gives no hint of the solution. reference_solution defines the function "
-        "entry_point (standard library, numpy and pandas only; no I/O). input_generator "
-        "defines generate(rng) that returns ONE input as a JSON list of positional "
-        "arguments, drawn with the random.Random rng. input_validator defines "
-        "validate(args) returning True when args is a legal input.\n\n"
-        "Example of the reply format (a different task):\n" + _EXAMPLE_REPLY
+        "You write one new, self-contained Python programming task and its reference "
+        "solution. Reply in exactly this layout: a TITLE line, a STATEMENT section that "
+        "says precisely what the function receives and returns, with limits on sizes and "
+        "values, and no hint of the method; then a SOLUTION section with ONE fenced Python "
+        "block that defines a plain top-level function (no class, no input(), no print, "
+        "no example calls). Standard library, numpy and pandas only.\n\n"
+        "Layout:\n\n" + _TASK_LAYOUT
+    )
+    user = f"Domain: {atom_set.domain} ({guide}).\n"
+    user += f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n"
+    if shown:
+        user += f"\nExisting tasks that use some of them (style only; do not copy):\n{shown}\n"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def build_inputs_messages(draft: TaskDraft) -> list[dict[str, str]]:
+    """Messages asking for the input generator and validator of a drafted task.
+
+    ``generate(rng)`` returns a dict keyed by parameter name (small models confuse "a
+    list of arguments" with "an argument that is a list"); the verifier turns it into
+    positional arguments.
+    """
+    system = (
+        "You write test-input code for a Python function. Reply with ONE fenced Python "
+        "block defining generate(rng), which returns one random test input drawn with the "
+        "random.Random rng (use rng.randint, rng.choice, rng.random; keep inputs small), "
+        "and validate(inputs), which returns True when the input is legal for the "
+        "statement. Standard library only; do not call the function itself.\n\nLayout:\n\n"
+        + _inputs_layout(draft)
     )
     user = (
-        f"Domain: {atom_set.domain} ({guide}).\n"
-        f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n\n"
-        f"Existing tasks that use some of them (for style only; do not copy):\n{shown}"
+        f"Statement:\n{draft.statement}\n\nFunction:\n```python\n"
+        f"{draft.reference_solution.strip()}\n```\n\n"
+        f"Write generate(rng) and validate(inputs) for {draft.signature}."
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def build_second_messages(spec: TaskSpec) -> list[dict[str, str]]:
+def _solve_messages(statement: str, signature: str, extra: str) -> list[dict[str, str]]:
+    system = (
+        "You solve Python programming tasks. Reply with ONE fenced Python block that "
+        "defines the requested top-level function (no class, no input(), no example "
+        "calls)." + extra
+    )
+    user = f"{statement}\n\nImplement:\n{signature}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def build_second_messages(draft: TaskDraft) -> list[dict[str, str]]:
     """Messages asking for an independent solution from the statement alone."""
-    system = (
-        "You solve Python programming tasks. Reply with one JSON object "
-        '{"solution": "<python code>"} and nothing else. The code defines the requested '
-        "function; prefer a simple, obviously correct method (brute force is fine)."
+    return _solve_messages(
+        draft.statement,
+        draft.signature,
+        " Prefer a simple, obviously correct method; brute force is fine.",
     )
-    user = f"{spec.statement}\n\nImplement:\n{spec.signature}\n(function name: {spec.entry_point})"
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def build_solve_messages(
-    statement: str, signature: str, entry_point: str, attempt: int
-) -> list[dict[str, str]]:
+def build_solve_messages(statement: str, signature: str, attempt: int) -> list[dict[str, str]]:
     """Messages for a solver-model attempt (difficulty estimate); ``attempt`` varies the
-    cache key so k attempts are k samples."""
-    system = (
-        "You solve Python programming tasks. Reply with one JSON object "
-        '{"solution": "<python code>"} and nothing else.'
-    )
-    user = f"{statement}\n\nImplement:\n{signature}\n(function name: {entry_point})"
-    return [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"{user}\n\n(attempt {attempt + 1})"},
-    ]
-
-
-_FENCE_RE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
-
-
-def _json_object(text: str) -> dict[str, object]:
-    candidates = [m.group(1) for m in _FENCE_RE.finditer(text)]
-    start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        value = _lenient_object(candidate)
-        if isinstance(value, dict):
-            return value
-    raise TaskReplyError("no JSON object in the reply", text)
-
-
-def _lenient_object(candidate: str) -> object:
-    """JSON (raw newlines in strings allowed), else a Python dict literal: small models
-    often put code in triple-quoted strings. ``ast.literal_eval`` evaluates no code."""
-    try:
-        return json.loads(candidate, strict=False)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return ast.literal_eval(candidate)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def _strip_code_fence(code: str) -> str:
-    match = re.match(r"^\s*```(?:python)?\s*\n(.*?)\n?```\s*$", code, re.DOTALL)
-    return match.group(1) if match else code
-
-
-def parse_task_reply(text: str) -> TaskSpec:
-    """Validate a ``task-v1`` reply; code fields lose surrounding code fences."""
-    raw = _json_object(text)
-    try:
-        spec = TaskSpec.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise TaskReplyError(f"field {where!r}: {first['msg']}", text) from exc
-    return spec.model_copy(
-        update={
-            k: _strip_code_fence(getattr(spec, k))
-            for k in ("reference_solution", "input_generator", "input_validator")
-        }
-    )
-
-
-def parse_second_reply(text: str) -> SecondSolution:
-    """Validate a ``second-v1`` / ``solve-v1`` reply."""
-    raw = _json_object(text)
-    try:
-        second = SecondSolution.model_validate(raw)
-    except ValidationError as exc:
-        raise TaskReplyError(f"field 'solution': {exc.errors()[0]['msg']}", text) from exc
-    return SecondSolution(solution=_strip_code_fence(second.solution))
+    cache key so that k attempts are k samples."""
+    messages = _solve_messages(statement, signature, "")
+    messages[1]["content"] += f"\n\n(attempt {attempt + 1})"
+    return messages

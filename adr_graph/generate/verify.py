@@ -3,15 +3,17 @@
 Steps (each recorded as a :class:`~adr_graph.records.Verdict`): generate inputs with the
 task's generator, keep those its validator accepts, run the reference and the
 independent second solution on them, and keep the task only when both agree on every
-input. The agreed input/output pairs become the tests. Test strength is the share of
-AST mutants of the reference the tests kill; difficulty is ``1 - pass rate`` of ``k``
-solver-model attempts (optional).
+input the reference accepts (inputs on which the reference raises are dropped and
+counted; at least ``min_inputs`` must remain). The agreed pairs become the tests.
+Test strength is the share of AST mutants of the reference the tests kill; difficulty
+is ``1 - pass rate`` of ``k`` solver-model attempts (optional).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +30,10 @@ from .harness import (
     validator_program,
 )
 from .mutate import ast_mutants
-from .prompts import TaskReplyError, build_solve_messages, parse_second_reply
+from .parse import TaskReplyError, parameter_names, parse_second_reply
+from .prompts import build_solve_messages
 
-__all__ = ["VerifyOptions", "verify_task"]
+__all__ = ["VerifyOptions", "as_arguments", "verify_task"]
 
 log = logging.getLogger(__name__)
 
@@ -83,61 +86,93 @@ def _calls(
     return out
 
 
+def as_arguments(value: Any, params: Sequence[str]) -> list[Any] | None:
+    """One generated input as positional arguments, or ``None`` if it does not fit.
+
+    A dict keyed by exactly the parameter names is ordered by them; a list with one
+    item per parameter is taken as is; for a one-parameter function any other value is
+    the argument itself.
+
+    >>> as_arguments({"b": 2, "a": 1}, ["a", "b"]), as_arguments([1, 2], ["a", "b"])
+    ([1, 2], [1, 2])
+    >>> as_arguments([3, 4, 5], ["xs"]), as_arguments({"a": 1}, ["a", "b"])
+    ([[3, 4, 5]], None)
+    """
+    if isinstance(value, dict) and params and set(value) == set(params):
+        return [value[p] for p in params]
+    if isinstance(value, list) and (not params or len(value) == len(params)):
+        return value
+    if len(params) == 1:
+        return [value]
+    return None
+
+
 def _inputs(
     task: Task, sandbox: Sandbox, opts: VerifyOptions, verdicts: list[Verdict]
 ) -> list[Any]:
+    """Generated inputs that the validator accepts, as positional argument lists."""
     code = generator_program(task.input_generator or "", n=opts.n_inputs, seed=opts.seed)
     raw, why = _marked(sandbox, code, None, opts.limits)
     if not isinstance(raw, list):
         verdicts.append(Verdict(step="generate_inputs", ok=False, detail=why or "not a list"))
         return []
-    unique = list({json.dumps(x, sort_keys=True): x for x in raw if isinstance(x, list)}.values())
+    params = parameter_names(task.signature or "")
+    unique = list({json.dumps(x, sort_keys=True): x for x in raw}.values())
+    shaped = [x for x in unique if as_arguments(x, params) is not None]
     verdicts.append(
         Verdict(
             step="generate_inputs",
-            ok=len(unique) >= opts.min_inputs,
-            detail=f"{len(unique)} distinct inputs of {len(raw)}",
+            ok=len(shaped) >= opts.min_inputs,
+            detail=f"{len(unique)} distinct inputs of {len(raw)}, {len(shaped)} fit "
+            f"the parameters ({', '.join(params) or 'unknown'})",
         )
     )
-    if not task.input_validator:
-        return unique
-    flags, why = _marked(sandbox, validator_program(task.input_validator), unique, opts.limits)
-    if not isinstance(flags, list) or len(flags) != len(unique):
-        verdicts.append(Verdict(step="validate_inputs", ok=False, detail=why or "bad result"))
+    if len(shaped) < opts.min_inputs:
         return []
-    valid = [x for x, ok in zip(unique, flags, strict=True) if ok is True]
-    verdicts.append(
-        Verdict(
-            step="validate_inputs",
-            ok=len(valid) >= opts.min_inputs,
-            detail=f"{len(valid)} of {len(unique)} inputs valid",
+    valid = shaped
+    if task.input_validator:
+        flags, why = _marked(sandbox, validator_program(task.input_validator), shaped, opts.limits)
+        if not isinstance(flags, list) or len(flags) != len(shaped):
+            verdicts.append(Verdict(step="validate_inputs", ok=False, detail=why or "bad result"))
+            return []
+        valid = [x for x, ok in zip(shaped, flags, strict=True) if ok is True]
+        verdicts.append(
+            Verdict(
+                step="validate_inputs",
+                ok=len(valid) >= opts.min_inputs,
+                detail=f"{len(valid)} of {len(shaped)} inputs valid",
+            )
         )
-    )
-    return valid
+    return [args for x in valid if (args := as_arguments(x, params)) is not None]
 
 
 def _agree(
     reference: list[dict[str, Any]] | None,
     second: list[dict[str, Any]] | None,
+    min_inputs: int,
     verdicts: list[Verdict],
-) -> bool:
+) -> list[int]:
+    """Indices of the inputs where the reference ran; empty unless both agree on all."""
     if reference is None or second is None:
         which = "reference" if reference is None else "second solution"
         verdicts.append(Verdict(step="run_solutions", ok=False, detail=f"{which} run failed"))
-        return False
-    errors = sum(not r.get("ok") for r in reference)
+        return []
+    ran = [i for i, r in enumerate(reference) if r.get("ok")]
+    raised = Counter(str(r.get("error")) for r in reference if not r.get("ok"))
+    kinds = ", ".join(f"{name} x{count}" for name, count in raised.most_common(3))
     verdicts.append(
         Verdict(
             step="run_solutions",
-            ok=errors == 0,
-            detail=f"reference raised on {errors} of {len(reference)} inputs",
+            ok=len(ran) >= min_inputs,
+            detail=f"reference raised on {len(reference) - len(ran)} of {len(reference)} inputs"
+            + (f" ({kinds}; those inputs dropped)" if raised else ""),
         )
     )
-    if errors:
-        return False
+    if len(ran) < min_inputs:
+        return []
     same = [
-        bool(s.get("ok")) and outputs_equal(r["value"], s["value"])
-        for r, s in zip(reference, second, strict=True)
+        bool(second[i].get("ok")) and outputs_equal(reference[i]["value"], second[i]["value"])
+        for i in ran
     ]
     verdicts.append(
         Verdict(
@@ -146,7 +181,7 @@ def _agree(
             detail=f"solutions agree on {sum(same)} of {len(same)} inputs",
         )
     )
-    return all(same)
+    return ran if all(same) else []
 
 
 def _passes(results: list[dict[str, Any]] | None, tests: list[dict[str, Any]]) -> bool:
@@ -181,11 +216,9 @@ def _difficulty(
 ) -> float | None:
     programs = []
     for attempt in range(opts.solver_attempts):
-        messages = build_solve_messages(
-            task.statement, task.signature or "", task.entry_point or "", attempt
-        )
+        messages = build_solve_messages(task.statement, task.signature or "", attempt)
         try:
-            code = parse_second_reply(solver.reply(messages)[0]).solution
+            code = parse_second_reply(solver.reply(messages)[0], task.entry_point).solution
         except (TaskReplyError, LlmCallError, EmptyReplyError):
             code = "raise SystemExit('no solution')"
         programs.append(call_program(code, task.entry_point or "solve"))
@@ -217,11 +250,10 @@ def verify_task(
             inputs,
             opts.limits,
         )
-        verified = _agree(reference, second, verdicts)
+        kept = _agree(reference, second, opts.min_inputs, verdicts)
+        verified = bool(kept) and reference is not None
         if verified and reference is not None:
-            tests = [
-                {"input": x, "output": r["value"]} for x, r in zip(inputs, reference, strict=True)
-            ]
+            tests = [{"input": inputs[i], "output": reference[i]["value"]} for i in kept]
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
     difficulty = None
     if verified and solver is not None and opts.solver_attempts > 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,16 @@ import pytest
 from adr_graph.generate.generator import GenerationFailure, JsonlCheckpoint, TaskGenerator, task_id
 from adr_graph.generate.harness import HarnessError, outputs_equal, parse_marked
 from adr_graph.generate.mutate import ast_mutants
-from adr_graph.generate.prompts import (
-    TASK_PROMPT_VERSION,
+from adr_graph.generate.parse import (
     TaskReplyError,
-    build_task_messages,
+    parse_inputs_reply,
     parse_second_reply,
     parse_task_reply,
+)
+from adr_graph.generate.prompts import (
+    TASK_PROMPT_VERSION,
+    build_inputs_messages,
+    build_task_messages,
 )
 from adr_graph.records import AtomRef, AtomSet, Task
 from tests.support.fake_openai import FakeOpenAI, Scripted
@@ -27,15 +30,22 @@ SPEC = {
     "title": "Sum of evens",
     "statement": "Given a list of integers, return the sum of the even ones.",
     "entry_point": "sum_even",
-    "signature": "def sum_even(xs: list[int]) -> int",
+    "signature": "def sum_even(xs)",
     "reference_solution": "def sum_even(xs):\n    return sum(x for x in xs if x % 2 == 0)\n",
-    "input_generator": "def generate(rng):\n    return [[rng.randint(-9, 9) for _ in range(5)]]\n",
-    "input_validator": "def validate(args):\n    return isinstance(args[0], list)\n",
+    "input_generator": "def generate(rng):\n"
+    "    return {'xs': [rng.randint(-9, 9) for _ in range(5)]}\n",
+    "input_validator": "def validate(inputs):\n    return isinstance(inputs['xs'], list)\n",
 }
 SECOND = {
     "solution": "```python\ndef sum_even(xs):\n    t = 0\n    for x in xs:\n"
     "        if x % 2 == 0:\n            t += x\n    return t\n```"
 }
+# Replies in the layouts the prompts ask for (what a well-behaved model sends).
+TASK_REPLY = (
+    f"TITLE: {SPEC['title']}\nSTATEMENT:\n{SPEC['statement']}\nSOLUTION:\n"
+    f"```python\n{SPEC['reference_solution']}```\n"
+)
+INPUTS_REPLY = f"```python\n{SPEC['input_generator']}\n{SPEC['input_validator']}```"
 
 
 def atom_set(k: int = 0) -> AtomSet:
@@ -48,26 +58,72 @@ def atom_set(k: int = 0) -> AtomSet:
 
 def responder(body: dict[str, Any]) -> Scripted:
     system = body["messages"][0]["content"]
-    if "You write new" in system:
-        return Scripted(json.dumps(SPEC))
-    return Scripted(json.dumps(SECOND))
+    if "You write one new" in system:
+        return Scripted(TASK_REPLY)
+    if "test-input code" in system:
+        return Scripted(INPUTS_REPLY)
+    return Scripted(SECOND["solution"])
 
 
-def test_prompts_parse_and_strip_fences() -> None:
-    spec = parse_task_reply("Here you go:\n```json\n" + json.dumps(SPEC) + "\n```")
-    assert spec.entry_point == "sum_even"
-    assert parse_second_reply(json.dumps(SECOND)).solution.startswith("def sum_even")
-    with pytest.raises(TaskReplyError, match="entry_point"):
-        parse_task_reply(json.dumps({**SPEC, "entry_point": "not an identifier"}))
-    with pytest.raises(TaskReplyError, match="no JSON"):
-        parse_task_reply("I cannot do that")
-    # small models: raw newlines inside strings, or a Python dict with triple quotes
+def test_task_reply_sections_and_entry_point() -> None:
+    draft = parse_task_reply("Sure!\n" + TASK_REPLY + "\nHope this helps.")
+    assert (draft.title, draft.entry_point) == ("Sum of evens", "sum_even")
+    assert draft.signature == "def sum_even(xs)"
+    assert draft.reference_solution == SPEC["reference_solution"]
+    # markdown-decorated headings; helpers called by the entry point are not chosen
+    helper = (
+        "**TITLE:** t\n**STATEMENT:**\nCall solve(a).\n**SOLUTION:**\n```python\n"
+        "def solve(a):\n    return _h(a) + twice(a)\n\ndef twice(a):\n    return 2 * a\n"
+        "\ndef _h(a):\n    return a\n```"
+    )
+    assert parse_task_reply(helper).entry_point == "solve"
+    # a length cut-off leaves the fence unclosed: the code is still read
+    assert parse_task_reply(TASK_REPLY.rstrip("`\n")).entry_point == "sum_even"
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("I cannot do that", "no STATEMENT"),
+        ("TITLE: t\nSTATEMENT:\nDo it.\nSOLUTION:\nsorry", "no fenced solution"),
+        ("STATEMENT:\nx\nSOLUTION:\n```python\ndef f(:\n```", "not valid Python: line 1"),
+        (
+            "STATEMENT:\nx\nSOLUTION:\n```python\nclass S:\n    def f(self): pass\n```",
+            "no top-level function",
+        ),
+    ],
+)
+def test_task_reply_errors_say_what_is_wrong(reply: str, reason: str) -> None:
+    with pytest.raises(TaskReplyError, match=reason) as info:
+        parse_task_reply(reply)
+    assert info.value.reply == reply
+
+
+def test_inputs_and_second_replies() -> None:
+    spec = parse_inputs_reply(INPUTS_REPLY)
+    assert "def generate" in spec.input_generator and spec.input_validator is not None
+    no_validator = parse_inputs_reply("```python\ndef generate(rng):\n    return {}\n```")
+    assert no_validator.input_validator is None
+    with pytest.raises(TaskReplyError, match="no generate"):
+        parse_inputs_reply("```python\ndef make(rng):\n    return {}\n```")
+    assert parse_second_reply(SECOND["solution"], "sum_even").solution.startswith("def sum_even")
+    with pytest.raises(TaskReplyError, match="no function sum_even"):
+        parse_second_reply("```python\ndef other(xs):\n    return 0\n```", "sum_even")
+    # JSON replies (with raw newlines, or a Python dict with triple quotes) still read
     raw = '{"solution": "def f(x):\n    return x"}'.replace("\\n", "\n")
-    assert parse_second_reply(raw).solution == "def f(x):\n    return x"
-    triple = '```json\n{\n  "solution": """\ndef f(x):\n    return x\n"""\n}\n```'
-    assert "return x" in parse_second_reply(triple).solution
+    assert parse_second_reply(raw).solution.startswith("def f(x):\n    return x")
+    triple = '{\n  "solution": """\ndef f(x):\n    return x\n"""\n}'
+    assert "return x" in parse_second_reply(triple, "f").solution
+    bare = "def f(x):\n    return x\n"
+    assert parse_second_reply(bare, "f").solution == bare
+
+
+def test_prompts_carry_atoms_examples_and_parameters() -> None:
     messages = build_task_messages(atom_set(), {}, ["A previous task statement."])
     assert "t0" in messages[1]["content"] and "A previous task" in messages[1]["content"]
+    draft = parse_task_reply(TASK_REPLY)
+    system = build_inputs_messages(draft)[0]["content"]
+    assert '"xs": [rng.randint' in system and 'isinstance(inputs["xs"], list)' in system
 
 
 def test_mutants_change_one_site_and_parse() -> None:
@@ -111,7 +167,7 @@ def test_generator_writes_tasks_and_resumes_without_repeating(tmp_path: Path) ->
         tasks = JsonlCheckpoint(tmp_path / "tasks.jsonl", Task)
         fails = JsonlCheckpoint(tmp_path / "failures.jsonl", GenerationFailure)
         new, failed, skipped = gen.generate_many(sets, {}, {}, tasks, fails)
-        assert (new, failed, skipped) == (2, 0, 1) and len(server.requests) == 4
+        assert (new, failed, skipped) == (2, 0, 1) and len(server.requests) == 6
         task = tasks.records[task_id(sets[0], "fake-model")]
         assert task.entry_point == "sum_even" and "t = 0" in task.second_solution
         assert task.provenance.prompt_version.startswith(TASK_PROMPT_VERSION)
@@ -124,7 +180,7 @@ def test_generator_writes_tasks_and_resumes_without_repeating(tmp_path: Path) ->
         again = gen2.generate_many(
             sets, {}, {}, tasks2, JsonlCheckpoint(tmp_path / "failures.jsonl", GenerationFailure)
         )
-        assert again == (0, 0, 3) and gen2.http_calls == 0 and len(server.requests) == 4
+        assert again == (0, 0, 3) and gen2.http_calls == 0 and len(server.requests) == 6
     assert len((tmp_path / "tasks.jsonl").read_text().splitlines()) == 2
 
 
@@ -137,7 +193,7 @@ def test_malformed_reply_is_a_recorded_failure(tmp_path: Path) -> None:
         fails = JsonlCheckpoint(tmp_path / "f.jsonl", GenerationFailure)
         assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 1, 0)
     (failure,) = fails.records.values()
-    assert failure.stage == "task" and "no JSON" in failure.reason
+    assert failure.stage == "task" and "no STATEMENT" in failure.reason
 
 
 def test_retry_failed_regenerates_recorded_failures(tmp_path: Path) -> None:

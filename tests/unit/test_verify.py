@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from adr_graph.generate.generator import PROMPT_VERSIONS
 from adr_graph.generate.verify import VerifyOptions, verify_task
 from adr_graph.records import Task, TaskProvenance
 from adr_graph.sandbox import Limits, LocalSandbox
@@ -36,7 +37,9 @@ def make_task(**changes: str) -> Task:
         id="task-test",
         domain="algorithm",
         provenance=TaskProvenance(
-            atom_ids=["algorithm/technique/t0"], prompt_version="task-v1+second-v1", model="m"
+            atom_ids=["algorithm/technique/t0"],
+            prompt_version="task-v3+inputs-v1+second-v2",
+            model="m",
         ),
         **fields,
     )
@@ -78,6 +81,41 @@ def test_hanging_reference_times_out_and_is_rejected(sandbox: LocalSandbox) -> N
     )
     done = verify_task(make_task(reference_solution=hang), sandbox, opts)
     assert not done.verification.verified and steps(done)["run_solutions"] is False  # type: ignore[union-attr]
+
+
+def test_inputs_the_reference_rejects_are_dropped_and_counted(sandbox: LocalSandbox) -> None:
+    # positional-list inputs (the older contract) still work; the reference raises on
+    # inputs whose first item is odd: those are dropped, the rest become the tests
+    gen = "def generate(rng):\n    return [[rng.randint(-9, 9) for _ in range(4)]]\n"
+    picky_ref = (
+        "def sum_even(xs):\n    if xs[0] % 2:\n        raise ValueError('odd')\n"
+        "    return sum(x for x in xs if x % 2 == 0)\n"
+    )
+    task = make_task(input_generator=gen, input_validator="", reference_solution=picky_ref)
+    opts = VerifyOptions(n_inputs=30, min_inputs=3, mutants=0)
+    done = verify_task(task, sandbox, opts)
+    assert done.verification is not None and done.verification.verified
+    (run,) = [v for v in done.verification.verdicts if v.step == "run_solutions"]
+    assert "ValueError x" in run.detail and "dropped" in run.detail
+    assert 3 <= len(done.tests) < 30 and all(t["input"][0][0] % 2 == 0 for t in done.tests)
+
+
+def test_generated_inputs_are_matched_to_parameters(sandbox: LocalSandbox) -> None:
+    two = make_task(
+        signature="def f(a, b)",
+        entry_point="f",
+        reference_solution="def f(a, b):\n    return a - b\n",
+        second_solution="def f(a, b):\n    return -(b - a)\n",
+        input_generator="def generate(rng):\n    return {'b': rng.randint(0, 9), 'a': 100}\n",
+        input_validator="def validate(inputs):\n    return set(inputs) == {'a', 'b'}\n",
+    )
+    done = verify_task(two, sandbox, VerifyOptions(n_inputs=20, min_inputs=3, mutants=0))
+    assert done.verification is not None and done.verification.verified
+    assert all(t["input"][0] == 100 and t["output"] == 100 - t["input"][1] for t in done.tests)
+    wrong_keys = two.model_copy(
+        update={"input_generator": "def generate(rng):\n    return {'c': rng.random()}\n"}
+    )
+    assert steps(verify_task(wrong_keys, sandbox, FAST)) == {"generate_inputs": False}
 
 
 def test_broken_generator_and_picky_validator(sandbox: LocalSandbox) -> None:
@@ -188,10 +226,9 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     assert row["data_source"] == "adr-graph/algorithm" and row["prompt"][0]["role"] == "user"
     truth = json.loads(row["reward_model"]["ground_truth"])
     assert truth["entry_point"] == "sum_even" and len(truth["tests"]) >= 5
-    from adr_graph.generate.prompts import SECOND_PROMPT_VERSION, TASK_PROMPT_VERSION
 
     recorded = json.loads(row["extra_info"]["provenance"])["prompt_version"]
-    assert recorded == f"{TASK_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}"
+    assert recorded == PROMPT_VERSIONS == "task-v3+inputs-v1+second-v2"
     code, _, err = run_cli(capsys, "export", "--format", "verl", "--out", str(tmp_path / "x"))
     assert code == 2 and "--format" in err
 
