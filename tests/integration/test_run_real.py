@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from adr_graph.graph_report import example_queries
 from adr_graph.store import BoltSettings
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -82,26 +83,37 @@ def test_run_builds_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
     assert again["ingest"]["canonical"]["merged"] == []
 
 
-def test_real_graph_moves_to_bolt_and_answers_cypher(
+@pytest.fixture(scope="module")
+def bolt_graph(
     real_run: tuple[Path, dict, str], bolt_settings: BoltSettings
-) -> None:
-    """A user's path: build on the embedded store, import into a Bolt server, query it."""
+) -> tuple[str, dict[str, str]]:
+    """The real-corpus graph imported into the CI Bolt server: (uri, environment)."""
     cwd, doc, _ = real_run
     env = {
         **os.environ,
+        "NEO4J_URI": bolt_settings.uri,
         "NEO4J_USER": bolt_settings.user,
         "NEO4J_PASSWORD": bolt_settings.password,
         "NEO4J_DATABASE": bolt_settings.database or "",
     }
     uri = bolt_settings.uri
     imported, _ = cli_json(cwd, "import", ".adr-graph/store", "--store", uri, "--replace", env=env)
+    assert imported["atoms"] == doc["stats"]["atoms"] and imported["seeds"] == doc["stats"]["seeds"]
+    return uri, env
+
+
+def test_real_graph_moves_to_bolt_and_answers_cypher(
+    real_run: tuple[Path, dict, str], bolt_graph: tuple[str, dict[str, str]]
+) -> None:
+    """A user's path: build on the embedded store, import into a Bolt server, query it."""
+    cwd, doc, _ = real_run
+    uri, env = bolt_graph
     stats = doc["stats"]
-    assert imported["atoms"] == stats["atoms"] and imported["seeds"] == stats["seeds"]
     bolt_stats, _ = cli_json(cwd, "stats", "--store", uri, env=env)
     assert {k: v for k, v in bolt_stats.items() if k != "store"} == {
         k: v for k, v in stats.items() if k != "store"
     }
-    coverage = schema_query("Coverage by slot")
+    coverage = example_queries()["Coverage by slot"]
     rows, _ = cli_json(cwd, "query", coverage, "--store", uri, env=env)
     by_slot = {(r["domain"], r["slot"]): r for r in rows["rows"]}
     for domain, dom in stats["domains"].items():
@@ -111,7 +123,7 @@ def test_real_graph_moves_to_bolt_and_answers_cypher(
     rarest, _ = cli_json(
         cwd,
         "query",
-        schema_query("Rarest compatible pairs"),
+        example_queries()["Rarest compatible pairs of a slot"],
         "--store",
         uri,
         "-p",
@@ -124,28 +136,73 @@ def test_real_graph_moves_to_bolt_and_answers_cypher(
     assert [r["seeds"] for r in rarest["rows"]] == sorted(r["seeds"] for r in rarest["rows"])
 
 
-def schema_query(heading: str) -> str:
-    """The first Cypher block after the paragraph starting with ``heading`` in schema/README."""
-    text = (Path(__file__).resolve().parents[2] / "schema" / "README.md").read_text()
-    after = text.split("\n" + heading, 1)[1]
-    return after.split("```cypher\n", 1)[1].split("```", 1)[0]
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TASKS = Path(__file__).resolve().parents[1] / "data" / "tasks"
 
 
-def test_sampler_notebook_runs_on_the_real_graph(
-    real_run: tuple[Path, dict, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """notebooks/02 executes headless against the real store and draws its figures."""
+def execute_notebook(name: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run ``notebooks/NAME`` headless with ``env``; (figures drawn, text shown).
+
+    Fails on any cell error, and if the committed notebook carries outputs.
+    """
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    cwd, _, _ = real_run
-    monkeypatch.setenv("ADR_GRAPH_STORE", str(cwd / ".adr-graph" / "store"))
-    monkeypatch.setenv("ADR_GRAPH_NOTEBOOK_SETS", "60")
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "02_sampler_coverage.ipynb"
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
-    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
+    saved = dict(os.environ)
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3").execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
-    text = "".join(str(o.get("text", "")) for o in outputs)
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors[0].get("evalue") if errors else ""
+    figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    text = "".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+    )
+    return figures, text
+
+
+def test_sampler_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
+    """notebooks/02 executes headless against the real store and draws its figures."""
+    cwd, _, _ = real_run
+    env = {"ADR_GRAPH_STORE": str(cwd / ".adr-graph" / "store"), "ADR_GRAPH_NOTEBOOK_SETS": "60"}
+    figures, text = execute_notebook("02_sampler_coverage.ipynb", env)
+    assert figures == 3
     assert "1933 atoms" in text and "8836 seeds" in text
+
+
+def test_atom_graph_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
+    cwd, doc, _ = real_run
+    env = {"ADR_GRAPH_STORE": str(cwd / ".adr-graph" / "store")}
+    figures, text = execute_notebook("01_atom_graph.ipynb", env)
+    assert figures == 3
+    assert f"{doc['stats']['atoms']} atoms, {doc['stats']['seeds']} seeds" in text
+    assert f"{doc['stats']['cooccurrence_edges']} co-occurring pairs" in text
+    assert "library_api" in text and "singletons" in text
+
+
+def test_tasks_notebook_runs_on_real_model_output(real_run: tuple[Path, dict, str]) -> None:
+    """notebooks/03 on tasks a real local model generated (committed: generation takes
+    tens of minutes on a CPU), against the real seed corpus."""
+    cwd, _, _ = real_run
+    env = {
+        "ADR_GRAPH_TASKS": str(TASKS / "verified.jsonl"),
+        "ADR_GRAPH_TASK_FAILURES": str(TASKS / "tasks.jsonl.failures.jsonl"),
+        "ADR_GRAPH_SEEDS": str(cwd / ".adr-graph" / "cache" / "seeds" / "seeds.jsonl"),
+    }
+    figures, text = execute_notebook("03_tasks.ipynb", env)
+    assert figures == 3
+    assert "model(s): qwen" in text and "8952 seeds" in text
+
+
+def test_cypher_notebook_runs_against_the_bolt_server(
+    bolt_graph: tuple[str, dict[str, str]],
+) -> None:
+    _, env = bolt_graph
+    figures, text = execute_notebook("04_cypher.ipynb", env)
+    assert figures == 1
+    assert "1933 atoms, 8836 seeds" in text and "algorithm/technique/" in text
