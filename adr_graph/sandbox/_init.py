@@ -1,10 +1,12 @@
 """The tiny supervisor that runs first inside the sandbox (source text, never imported).
 
-It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS -- CMD...`` and, inside a
-PID namespace, is PID 1: signals from the program cannot reach it, and when it exits the
-kernel kills every process left in the namespace. It joins the run's cgroup (if any),
-forks, sets the resource limits in the child, execs the program, waits for it and writes
-``"<raw wait status> <cpu seconds>"`` to the status pipe FD.
+It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE -- CMD...`` and,
+inside a PID namespace, is PID 1: signals from the program cannot reach it, and when it
+exits the kernel kills every process left in the namespace. It joins the run's cgroup (if
+any), makes every mount but WRITABLE (the run's directory) read-only in its private mount
+namespace (unless WRITABLE is ``-``), forks, sets the resource limits in the child, execs
+the program, waits for it and writes ``"<raw wait status> <cpu seconds>"`` to the status
+pipe FD.
 """
 
 from __future__ import annotations
@@ -13,10 +15,31 @@ __all__ = ["INIT_SOURCE", "format_limits"]
 
 INIT_SOURCE = r"""
 import os, resource as R, signal, sys
-fd, cg, lim, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5:]
+fd, cg, lim, rw, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6:]
 if cg != "-":
     with open(cg, "w") as f:
         f.write("0")
+if rw != "-":
+    # Private mount namespace (unshare --mount-proc): keep the run's dir writable as its
+    # own bind mount, then remount every other mount read-only (keeping the flags a user
+    # namespace locks). A failure leaves that mount as it was; the host probes the result.
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    BIND, REMOUNT, RDONLY = 4096, 32, 1
+    KEEP = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
+            "relatime": 1 << 21}
+    libc.mount(rw.encode(), rw.encode(), None, BIND, None)
+    with open("/proc/self/mountinfo") as f:
+        rows = [line.split() for line in f]
+    for row in rows:
+        point = row[4].encode().decode("unicode_escape").encode("latin-1")
+        if point == rw.encode() or row[4].startswith("/proc"):
+            continue
+        flags = REMOUNT | BIND | RDONLY
+        for opt in row[5].split(","):
+            flags |= KEEP.get(opt, 0)
+        libc.mount(None, point, None, flags, None)
+    os.chdir(rw)  # the old cwd still points below the new mount, at the read-only one
 pid = os.fork()
 if pid == 0:
     try:

@@ -14,9 +14,13 @@ What contains a run (each is probed once, in :class:`LocalSandbox`'s constructor
   the uid and never binds root, the cgroup's ``pids.max`` does;
 * a wall clock: on expiry the whole process group (and cgroup) is SIGKILLed.
 
-Not contained: the file system. The program runs as the host's uid and can read and
-write whatever that uid can; as root that is everything. Run hostile code at scale in
-a container or a :class:`~adr_graph.sandbox.remote.RemoteSandbox` instead.
+* with the namespaces, a read-only view of every mount but the run's own directory
+  (remounted in the run's private mount namespace; probed once: ``fs_isolation``).
+
+Not contained: reading. The program runs as the host's uid and can read whatever that
+uid can (and, without namespaces, write it too). Keep secrets out of files this uid can
+read, or run hostile code at scale in a container or a
+:class:`~adr_graph.sandbox.remote.RemoteSandbox`.
 """
 
 from __future__ import annotations
@@ -128,11 +132,29 @@ class LocalSandbox:
         self.network_isolation = bool(self._prefix)
         self._cgroup_base = probe_base() if use_cgroup else None
         self.cgroup_isolation = self._cgroup_base is not None
+        self._read_only_fs = self.network_isolation
+        self.fs_isolation = self._read_only_fs and self._probe_read_only()
+        self._read_only_fs = self.fs_isolation
         if not self.network_isolation:
             log.warning(
                 "unshare --net --pid is not available here: sandboxed programs keep the "
                 "host network and can see host processes (network_isolated=False)"
             )
+        elif not self.fs_isolation:
+            log.warning(
+                "read-only mounts are not available here: sandboxed programs can write "
+                "wherever this uid can (fs_isolated=False)"
+            )
+
+    def _probe_read_only(self) -> bool:
+        """Whether a run can write outside its own directory (tried on a host temp dir)."""
+        with tempfile.TemporaryDirectory(prefix="adr-sbx-probe-") as outside:
+            target = Path(outside) / "escaped"
+            code = (
+                "import sys\ntry:\n    open(sys.argv[1], 'w').write('x')\nexcept OSError:\n    pass"
+            )
+            result = self.run(RunRequest(code=code, argv=[str(target)]))
+            return result.status == "ok" and not target.exists()
 
     def run(self, request: RunRequest) -> RunResult:
         """Run one program; never raises for anything the program does."""
@@ -174,7 +196,11 @@ class LocalSandbox:
         lim = request.limits
         limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
         program = [self.python, "-s", "-P", str(main), *request.argv]
-        supervisor = [self.python, "-I", "-S", "-c", INIT_SOURCE, str(status_fd), cg, limits]
+        writable = os.path.realpath(main.parent) if self._read_only_fs else "-"
+        supervisor = [
+            *(self.python, "-I", "-S", "-c", INIT_SOURCE),
+            *(str(status_fd), cg, limits, writable),
+        ]
         return [*self._prefix, *supervisor, "--", *program]
 
     def _run_in(self, request: RunRequest, tmp: Path, started: float) -> RunResult:

@@ -222,6 +222,58 @@ def test_output_is_capped(sandbox: LocalSandbox) -> None:
     assert result.stdout == "x" * 1000 and result.stderr == "e" * 10
 
 
+def test_stderr_flood_is_capped(sandbox: LocalSandbox) -> None:
+    code = "import sys\nfor _ in range(2000):\n    sys.stderr.write('e' * 10_000)\nprint('done')"
+    result = sandbox.run(RunRequest(code=code, limits=Limits(output_bytes=4096)))
+    assert result.status == "ok" and result.truncated and result.stdout == "done\n"
+    assert len(result.stderr) == 4096
+
+
+def test_writing_outside_the_run_dir_is_refused(sandbox: LocalSandbox, tmp_path: Path) -> None:
+    if not sandbox.fs_isolation:
+        pytest.skip("this sandbox has no read-only mounts (fs_isolation=False)")
+    targets = [tmp_path / "escaped.txt", Path.cwd() / "escaped.txt", Path("/dev/shm/escaped")]
+    code = (
+        "import json, os, sys\nout = {}\n"
+        "for p in sys.argv[1:]:\n"
+        "    try:\n        open(p, 'w').write('x')\n        out[p] = 'written'\n"
+        "    except OSError as e:\n        out[p] = os.strerror(e.errno)\n"
+        "open('mine.txt', 'w').write('ok')\nout['own'] = open('mine.txt').read()\n"
+        "print(json.dumps(out))"
+    )
+    result = sandbox.run(RunRequest(code=code, argv=[str(t) for t in targets]))
+    seen = json.loads(result.stdout)
+    assert seen.pop("own") == "ok"  # its own directory stays writable
+    assert set(seen.values()) == {"Read-only file system"}
+    assert not any(t.exists() for t in targets)
+
+
+def test_killing_its_parent_does_not_reach_the_host(sandbox: LocalSandbox) -> None:
+    code = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('after')"
+    result = sandbox.run(RunRequest(code=code))
+    if sandbox.network_isolation:  # the parent is the namespace's init: immune to it
+        assert result.status == "ok" and result.stdout == "after\n"
+    else:  # the supervisor dies and the run is reported, never the host
+        assert result.status in ("ok", "killed")
+    assert sandbox.run(RunRequest(code="print('host fine')")).stdout == "host fine\n"
+
+
+def test_deep_recursion_is_an_error_not_a_crash(sandbox: LocalSandbox) -> None:
+    code = "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)"
+    result = sandbox.run(RunRequest(code=code, limits=Limits(memory_mb=256)))
+    assert result.status in ("error", "killed", "memory")
+    assert result.exit_code != 0
+
+
+def test_os_exit_and_segfault_are_reported(sandbox: LocalSandbox) -> None:
+    quiet = sandbox.run(RunRequest(code="import os\nprint('x', flush=True)\nos._exit(0)"))
+    assert (quiet.status, quiet.stdout) == ("ok", "x\n")  # a clean exit, output kept
+    code3 = sandbox.run(RunRequest(code="import os\nos._exit(3)"))
+    assert (code3.status, code3.exit_code) == ("error", 3)
+    crash = sandbox.run(RunRequest(code="import ctypes\nctypes.string_at(0)"))
+    assert (crash.status, crash.signal) == ("killed", "SIGSEGV")
+
+
 def test_hash_seed_is_fixed(sandbox: LocalSandbox) -> None:
     req = RunRequest(code="print(hash('adr'), list({'a', 'b', 'c', 'd'}))")
     assert sandbox.run(req).stdout == sandbox.run(req).stdout
