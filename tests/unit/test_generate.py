@@ -209,3 +209,47 @@ def test_retry_failed_regenerates_recorded_failures(tmp_path: Path) -> None:
         assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 0, 1)
         assert gen.generate_many([atom_set()], {}, {}, tasks, fails, retry_failed=True) == (1, 0, 0)
     assert task_id(atom_set(), "m") in tasks
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("fault", ["down", "slow", "429", "500"])
+def test_endpoint_faults_are_retried_then_recorded(tmp_path: Path, fault: str) -> None:
+    """Endpoint down / slow / 429 / 500: bounded retries with backoff, then one recorded
+    failure per set; nothing raises, nothing is written to the tasks file."""
+    import time
+
+    from adr_graph.chat import make_client
+
+    sleeps: list[float] = []
+    status = {"429": 429, "500": 500}.get(fault, 200)
+    scripted = Scripted(
+        "rate limited" if status != 200 else "", status=status, delay=2.0 * (fault == "slow")
+    )
+    with FakeOpenAI(lambda body: scripted) as server:
+        url = f"http://127.0.0.1:{_closed_port()}/v1" if fault == "down" else server.base_url
+        gen = TaskGenerator(
+            make_client(url, timeout=0.5),
+            "m",
+            cache_dir=None,
+            max_retries=2,
+            backoff=0.01,
+            sleep=sleeps.append,
+        )
+        tasks = JsonlCheckpoint(tmp_path / "t.jsonl", Task)
+        fails = JsonlCheckpoint(tmp_path / "f.jsonl", GenerationFailure)
+        started = time.monotonic()
+        assert gen.generate_many([atom_set()], {}, {}, tasks, fails) == (0, 1, 0)
+        assert time.monotonic() - started < 10
+        if fault != "down":
+            assert len(server.requests) == 3  # the first try and two retries
+    assert sleeps == [0.01, 0.02]  # exponential backoff, bounded by max_retries
+    (failure,) = fails.records.values()
+    assert failure.stage == "task" and "after 3 attempts" in failure.reason
+    assert not (tmp_path / "t.jsonl").exists()
