@@ -157,7 +157,19 @@ def test_generator_writes_tasks_and_resumes_without_repeating(tmp_path: Path) ->
     from adr_graph.chat import make_client
 
     sets = [atom_set(0), atom_set(1), atom_set(0)]  # the duplicate is done once
-    with FakeOpenAI(responder) as server:
+
+    def distinct(body: dict[str, Any]) -> Scripted:
+        # name the technique in each statement, so the follow-up prompts of the two sets
+        # differ and none is answered from the other's cache entry (whatever the timing)
+        reply = responder(body)
+        user = body["messages"][-1]["content"]
+        if reply.content == TASK_REPLY:
+            technique = "t0" if "t0" in user else "t1"
+            statement = f"{SPEC['statement']} (technique {technique})"
+            return Scripted(TASK_REPLY.replace(SPEC["statement"], statement))
+        return reply
+
+    with FakeOpenAI(distinct) as server:
         gen = TaskGenerator(
             make_client(server.base_url, timeout=10),
             "fake-model",
