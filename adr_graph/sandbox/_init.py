@@ -6,7 +6,8 @@ exits the kernel kills every process left in the namespace. It joins the run's c
 any), makes every mount but WRITABLE (the run's directory) read-only in its private mount
 namespace (unless WRITABLE is ``-``), forks, sets the resource limits in the child, execs
 the program, waits for it and writes ``"<raw wait status> <cpu seconds>"`` to the status
-pipe FD.
+pipe FD. The supervisor and the program ask for SIGKILL when their parent dies, so a run
+never outlives a killed host (nobody would be left to enforce its wall timeout).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from __future__ import annotations
 __all__ = ["INIT_SOURCE", "format_limits"]
 
 INIT_SOURCE = r"""
-import os, resource as R, signal, sys
+import ctypes, os, resource as R, signal, sys
 fd, cg, lim, rw, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6:]
+libc = ctypes.CDLL(None, use_errno=True)
+PDEATHSIG = 1  # prctl(PR_SET_PDEATHSIG): die with whoever started us (survives exec)
+libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 if cg != "-":
     with open(cg, "w") as f:
         f.write("0")
@@ -23,8 +27,6 @@ if rw != "-":
     # Private mount namespace (unshare --mount-proc): keep the run's dir writable as its
     # own bind mount, then remount every other mount read-only (keeping the flags a user
     # namespace locks). A failure leaves that mount as it was; the host probes the result.
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
     BIND, REMOUNT, RDONLY = 4096, 32, 1
     KEEP = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
             "relatime": 1 << 21}
@@ -44,6 +46,7 @@ pid = os.fork()
 if pid == 0:
     try:
         os.close(fd)
+        libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         cpu, mem, nproc, fsize = (int(v) for v in lim.split(","))
         R.setrlimit(R.RLIMIT_CORE, (0, 0))
         R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))

@@ -26,6 +26,7 @@ read, or run hostile code at scale in a container or a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import shutil
@@ -78,8 +79,12 @@ def probe_isolation() -> list[str]:
     unshare = shutil.which("unshare")
     if unshare is None:
         return []
-    for extra in ([], ["--map-root-user"]):
-        prefix = [unshare, *extra, *_ISOLATION_FLAGS]
+    # setpriv makes unshare die with the host; unshare --kill-child then takes the
+    # namespace's init, and the kernel every process left in the namespace
+    setpriv = shutil.which("setpriv")
+    deathsig = [[setpriv, "--pdeathsig", "KILL"]] if setpriv else []
+    for first, extra in itertools.product([*deathsig, []], ([], ["--map-root-user"])):
+        prefix = [*first, unshare, *extra, *_ISOLATION_FLAGS]
         try:
             done = subprocess.run(
                 [*prefix, "true"], capture_output=True, timeout=10, env=sandbox_env("/")

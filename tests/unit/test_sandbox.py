@@ -159,6 +159,40 @@ def test_setsid_escapee_dies_with_the_run(sandbox: LocalSandbox) -> None:
     assert _survivors(token) == []
 
 
+_HOST_SCRIPT = """
+import sys
+from adr_graph.sandbox import Limits, LocalSandbox, RunRequest
+isolate = sys.argv[1] == "probed"
+box = LocalSandbox(isolate=isolate, use_cgroup=isolate)
+code = "import os, sys\\nos.execvp('sleep', ['sleep', sys.argv[1]])"
+token = sys.stdin.readline().strip()  # not on this process's own command line
+box.run(RunRequest(code=code, argv=[token], limits=Limits(wall_seconds=60)))
+"""
+
+
+@pytest.mark.parametrize("mode", ["probed", "fallback"])
+def test_run_dies_with_a_killed_host(mode: str) -> None:
+    """kill -9 of the host process mid-run: the sandboxed program must not outlive it
+    (nobody is left to enforce the wall timeout)."""
+    import subprocess
+    import sys
+
+    token = _token()
+    host = subprocess.Popen([sys.executable, "-c", _HOST_SCRIPT, mode], stdin=subprocess.PIPE)
+    try:
+        assert host.stdin is not None
+        host.stdin.write(f"{token}\n".encode())
+        host.stdin.close()
+        deadline = time.monotonic() + 30
+        while not _survivors(token, settle=0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _survivors(token, settle=0), "the sandboxed program never started"
+    finally:
+        host.kill()
+        host.wait()
+    assert _survivors(token, settle=5.0) == []
+
+
 def test_file_size_limit(sandbox: LocalSandbox) -> None:
     code = "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (100 * 1024 * 1024))"
     result = sandbox.run(RunRequest(code=code, limits=Limits(file_size_mb=1)))
