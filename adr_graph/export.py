@@ -2,7 +2,7 @@
 
 verl rows (one per task): ``data_source`` (``adr-graph/<domain>``), ``prompt`` (chat
 messages), ``ability`` (``code``), ``reward_model`` (``{"style": "rule", "ground_truth":
-<JSON of entry point and tests>}``) and ``extra_info`` (task id, index, split, entry
+<JSON of io kind, entry point and tests>}``) and ``extra_info`` (task id, index, split, entry
 point, mutation score, difficulty, provenance as JSON). Parquet needs ``pyarrow``
 (``pip install adr-graph[export]``).
 
@@ -46,6 +46,11 @@ def keep(tasks: Iterable[Task], band: tuple[float, float] | None = None) -> list
 
 
 def _prompt(task: Task) -> str:
+    if task.io_format == "stdin":
+        return (
+            f"{task.statement}\n\nWrite a complete Python program that reads standard "
+            "input and prints the answer.\n\nReturn only the code."
+        )
     return (
         f"{task.statement}\n\nWrite a Python function with this signature:\n"
         f"{task.signature}\n\nReturn only the code."
@@ -54,7 +59,10 @@ def _prompt(task: Task) -> str:
 
 def verl_row(task: Task, index: int) -> dict[str, Any]:
     """One verl-style training row for ``task``."""
-    truth = {"entry_point": task.entry_point, "tests": task.tests}
+    # io "stdin": each test input is the program's standard input, the output what it
+    # prints (compare token by token); io "function": positional arguments -> return value
+    io = "stdin" if task.io_format == "stdin" else "function"
+    truth = {"io": io, "entry_point": task.entry_point, "tests": task.tests}
     return {
         "data_source": f"adr-graph/{task.domain}",
         "prompt": [{"role": "user", "content": _prompt(task)}],

@@ -1,11 +1,12 @@
 """Turn atom sets into candidate tasks with three LLM calls, resumably.
 
-For each :class:`~adr_graph.records.AtomSet`: a ``task-v3`` call writes the statement
-and reference solution; an ``inputs-v1`` call writes the input generator and
-validator; a separate ``second-v2`` call, which sees only the statement and
-signature, writes a second solution. Results are appended to a JSONL checkpoint as they finish (one
-fsynced line each); a rerun skips every set already in it, and a truncated last line
-(from ``kill -9``) is dropped on load. Replies are cached on disk by the chat layer.
+For each :class:`~adr_graph.records.AtomSet`: a ``task-v3`` call (``task-stdin-v1`` for
+a set with the stdin/stdout atom) writes the statement and reference solution; an
+``inputs-v1`` call writes the input generator and validator; a separate ``second-v2``
+call, which sees only the statement and signature, writes a second solution. Results
+are appended to a JSONL checkpoint as they finish (one fsynced line each); a rerun skips
+every set already in it, and a truncated last line (from ``kill -9``) is dropped on
+load. Replies are cached on disk by the chat layer.
 """
 
 from __future__ import annotations
@@ -34,8 +35,22 @@ from .prompts import (
     build_second_messages,
     build_task_messages,
 )
+from .prompts_stdin import (
+    INPUTS_STDIN_PROMPT_VERSION,
+    SECOND_STDIN_PROMPT_VERSION,
+    STDIN,
+    TASK_STDIN_PROMPT_VERSION,
+    reads_stdin,
+)
 
-__all__ = ["PROMPT_VERSIONS", "GenerationFailure", "JsonlCheckpoint", "TaskGenerator", "task_id"]
+__all__ = [
+    "PROMPT_VERSIONS",
+    "STDIN_PROMPT_VERSIONS",
+    "GenerationFailure",
+    "JsonlCheckpoint",
+    "TaskGenerator",
+    "task_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +115,16 @@ class JsonlCheckpoint:
             self.records[record.id] = record  # type: ignore[attr-defined]
 
 
-#: Recorded on every task: the versions of the three prompts that made it.
-PROMPT_VERSIONS = f"{TASK_PROMPT_VERSION}+{INPUTS_PROMPT_VERSION}+{SECOND_PROMPT_VERSION}"
+#: Recorded on every task: the versions of the three prompts that made it (the second
+#: tuple for stdin/stdout programs).
+PROMPTS = (TASK_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
+STDIN_PROMPTS = (
+    TASK_STDIN_PROMPT_VERSION,
+    INPUTS_STDIN_PROMPT_VERSION,
+    SECOND_STDIN_PROMPT_VERSION,
+)
+PROMPT_VERSIONS = "+".join(PROMPTS)
+STDIN_PROMPT_VERSIONS = "+".join(STDIN_PROMPTS)
 
 
 class TaskGenerator:
@@ -132,13 +155,11 @@ class TaskGenerator:
                 **chat,
             )
 
-        self.writer = chat_for(TASK_PROMPT_VERSION)
-        self.inputs = chat_for(INPUTS_PROMPT_VERSION)
-        self.solver = chat_for(SECOND_PROMPT_VERSION)
+        self._chats = {v: chat_for(v) for v in (*PROMPTS, *STDIN_PROMPTS)}
 
     @property
     def http_calls(self) -> int:
-        return self.writer.http_calls + self.inputs.http_calls + self.solver.http_calls
+        return sum(chat.http_calls for chat in self._chats.values())
 
     def generate(
         self,
@@ -153,23 +174,27 @@ class TaskGenerator:
         ident = task_id(atom_set, self.model)
         atom_ids = [a.id for a in atom_set.atoms]
         shown = [ex for a in atom_ids for ex in examples.get(a, [])[:1]][:3]
+        stdin = reads_stdin(atom_set)
+        writer, inputs_chat, solver = (
+            self._chats[v] for v in (STDIN_PROMPTS if stdin else PROMPTS)
+        )
         stage = "task"
         try:
-            reply, _ = self.writer.reply(
+            reply, _ = writer.reply(
                 build_task_messages(atom_set, dict(atoms), [s for _, s in shown])
             )
-            draft = parse_task_reply(reply)
+            draft = parse_task_reply(reply, stdin=stdin)
             stage = "inputs"
-            inputs = parse_inputs_reply(self.inputs.reply(build_inputs_messages(draft))[0])
+            inputs = parse_inputs_reply(inputs_chat.reply(build_inputs_messages(draft))[0])
             stage = "second"
-            second, _ = self.solver.reply(build_second_messages(draft))
+            second, _ = solver.reply(build_second_messages(draft))
             solution = parse_second_reply(second, draft.entry_point).solution
         except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
             return GenerationFailure(id=ident, atom_ids=atom_ids, stage=stage, reason=str(exc))
         provenance = TaskProvenance(
             atom_ids=atom_ids,
             seed_ids=[sid for sid, _ in shown],
-            prompt_version=PROMPT_VERSIONS,
+            prompt_version=STDIN_PROMPT_VERSIONS if stdin else PROMPT_VERSIONS,
             model=self.model,
             sampler={
                 "strategy": atom_set.strategy,
@@ -184,6 +209,7 @@ class TaskGenerator:
             statement=draft.statement,
             signature=draft.signature,
             entry_point=draft.entry_point,
+            io_format=STDIN if stdin else None,
             reference_solution=draft.reference_solution,
             input_generator=inputs.input_generator,
             input_validator=inputs.input_validator,

@@ -27,6 +27,8 @@ __all__ = [
     "generator_program",
     "outputs_equal",
     "parse_marked",
+    "stdin_program",
+    "stdout_equal",
     "validator_program",
 ]
 
@@ -104,6 +106,61 @@ for _adr_args in _adr_inputs:
         _adr_out.append({{"ok": False, "error": type(_adr_exc).__name__}})
 print({MARKER!r} + _adr_json.dumps(_adr_out, default=repr))
 """
+
+
+def stdin_program(code: str) -> str:
+    """A stdin/stdout program + a driver running it once per input of ``inputs.json``.
+
+    Each input (a string) becomes the program's standard input; what it prints (lines
+    right-stripped, trailing blank lines dropped) is the value. ``sys.exit(0)`` counts as
+    a normal end. The program is compiled and run by the driver inside the sandbox.
+    """
+    return f"""# ---- adr-graph driver: runs the program below once per input ----
+import builtins as _adr_builtins, contextlib as _adr_ctx, io as _adr_io
+import json as _adr_json, sys as _adr_sys
+_adr_code = compile({code!r}, "main.py", "exec")
+_adr_out = []
+for _adr_text in _adr_json.load(open("inputs.json")):
+    _adr_buffer = _adr_io.StringIO()
+    _adr_sys.stdin = _adr_io.TextIOWrapper(_adr_io.BytesIO(_adr_text.encode()), "utf-8")
+    _adr_error = None
+    try:
+        with _adr_ctx.redirect_stdout(_adr_buffer):
+            exec(_adr_code, {{"__name__": "__main__", "__builtins__": _adr_builtins}})
+    except SystemExit as _adr_exit:
+        if _adr_exit.code not in (None, 0):
+            _adr_error = "SystemExit"
+    except Exception as _adr_exc:
+        _adr_error = type(_adr_exc).__name__
+    _adr_lines = [_l.rstrip() for _l in _adr_buffer.getvalue().splitlines()]
+    while _adr_lines and not _adr_lines[-1]:
+        _adr_lines.pop()
+    _adr_out.append({{"ok": False, "error": _adr_error}} if _adr_error
+                    else {{"ok": True, "value": "\\n".join(_adr_lines)}})
+print({MARKER!r} + _adr_json.dumps(_adr_out), file=_adr_sys.__stdout__)
+"""
+
+
+def stdout_equal(a: Any, b: Any, rel: float = 1e-6, abs_tol: float = 1e-9) -> bool:
+    """Printed outputs compared token by token (whitespace-insensitive; numbers within
+    a tolerance).
+
+    >>> stdout_equal("3\\n0.5000000001 yes", "3 0.5 yes"), stdout_equal("1 2", "1 2 3")
+    (True, False)
+    """
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    left, right = a.split(), b.split()
+    return len(left) == len(right) and all(
+        x == y or _close(x, y, rel, abs_tol) for x, y in zip(left, right, strict=True)
+    )
+
+
+def _close(x: str, y: str, rel: float, abs_tol: float) -> bool:
+    try:
+        return math.isclose(float(x), float(y), rel_tol=rel, abs_tol=abs_tol)
+    except ValueError:
+        return False
 
 
 def parse_marked(stdout: str) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "parse_inputs_reply",
     "parse_second_reply",
     "parse_task_reply",
+    "reads_stdin_code",
 ]
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -53,8 +54,9 @@ class TaskDraft(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     statement: str = Field(min_length=1)
-    entry_point: str = Field(pattern=_IDENT)
-    signature: str = Field(min_length=1)
+    #: the function to call; ``None`` (with ``signature``) for a stdin/stdout program
+    entry_point: str | None = Field(default=None, pattern=_IDENT)
+    signature: str | None = Field(default=None, min_length=1)
     reference_solution: str = Field(min_length=1)
 
 
@@ -166,8 +168,28 @@ def _section(text: str, name: str, until: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def parse_task_reply(text: str) -> TaskDraft:
-    """Read a ``task-v3`` reply (TITLE / STATEMENT / SOLUTION sections)."""
+def reads_stdin_code(module: ast.Module) -> bool:
+    """Whether parsed code reads standard input (``input()``, ``sys.stdin``, ``fileinput``).
+
+    >>> reads_stdin_code(ast.parse("import sys\\nn = int(sys.stdin.readline())"))
+    True
+    """
+    for node in ast.walk(module):
+        called = node.func if isinstance(node, ast.Call) else None
+        if isinstance(called, ast.Name) and called.id == "input":
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "stdin":
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            if "fileinput" in names:
+                return True
+    return False
+
+
+def parse_task_reply(text: str, stdin: bool = False) -> TaskDraft:
+    """Read a ``task-v3`` reply (TITLE / STATEMENT / SOLUTION sections); with ``stdin``
+    a ``task-stdin-v1`` reply, whose solution is a program reading standard input."""
     title = _section(text, "TITLE", "STATEMENT").splitlines()
     statement = _section(text, "STATEMENT", "SOLUTION")
     if not statement:
@@ -177,7 +199,13 @@ def parse_task_reply(text: str) -> TaskDraft:
     if not blocks:
         raise TaskReplyError("no fenced solution code after the statement", text)
     code = blocks[0].strip("\n") + "\n"
-    entry, signature = _entry_point(_parse(code, "the solution", text), statement, text)
+    module = _parse(code, "the solution", text)
+    if stdin:
+        if not reads_stdin_code(module):
+            raise TaskReplyError("the solution program does not read standard input", text)
+        name = (title[0].strip() if title else "")[:200] or "stdin program"
+        return TaskDraft(title=name, statement=statement, reference_solution=code)
+    entry, signature = _entry_point(module, statement, text)
     return TaskDraft(
         title=(title[0].strip() if title else entry)[:200] or entry,
         statement=statement,

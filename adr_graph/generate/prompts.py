@@ -9,11 +9,14 @@ Three calls per task, each recorded by version on the task:
 - ``second-v2`` sees only the statement and signature and writes an independent
   solution (brute force welcome).
 
-``solve-v2`` is the solver-model prompt used to estimate difficulty.
+``solve-v2`` is the solver-model prompt used to estimate difficulty. Atom sets with the
+``stdin/stdout`` io_format atom get the ``*-stdin-v1`` variants of all four
+(:mod:`.prompts_stdin`).
 
-Execution contract shared by all domains (the verifier's harness relies on it): the
-task is a Python function; one test input is a JSON list of positional arguments; the
-function returns a JSON-serialisable value.
+Execution contract (the verifier's harness relies on it): a function task is a Python
+function; one test input is a JSON list of positional arguments; the function returns a
+JSON-serialisable value. A stdin task is a program; one test input is its standard input
+(a string) and the output is what it prints.
 
 >>> from adr_graph.records import AtomRef, AtomSet
 >>> s = AtomSet(domain="algorithm", atoms=[AtomRef(id="algorithm/technique/bfs",
@@ -28,6 +31,12 @@ import re
 
 from ..records import Atom, AtomSet
 from .parse import TaskDraft, parameter_names
+from .prompts_stdin import (
+    inputs_stdin_system,
+    reads_stdin,
+    solve_stdin_system,
+    task_stdin_system,
+)
 
 __all__ = [
     "INPUTS_PROMPT_VERSION",
@@ -123,7 +132,7 @@ def _recipe(name: str) -> tuple[str, str]:
 def _inputs_layout(draft: TaskDraft) -> str:
     """The reply layout, with the function's parameters, a likely value of each, and a
     validator that checks those types (the model adds the statement's limits)."""
-    names = parameter_names(draft.signature) or ["x"]
+    names = parameter_names(draft.signature or "") or ["x"]
     recipes = [_recipe(n) for n in names]
     fields = "".join(
         f'        "{n}": {value},\n' for n, (value, _) in zip(names, recipes, strict=True)
@@ -165,6 +174,8 @@ def build_task_messages(
         "no example calls). Standard library, numpy and pandas only.\n\n"
         "Layout:\n\n" + _TASK_LAYOUT
     )
+    if reads_stdin(atom_set):
+        system, guide = task_stdin_system(), "a program: standard input in, standard output out"
     user = f"Domain: {atom_set.domain} ({guide}).\n"
     user += f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n"
     if shown:
@@ -177,8 +188,18 @@ def build_inputs_messages(draft: TaskDraft) -> list[dict[str, str]]:
 
     ``generate(rng)`` returns a dict keyed by parameter name (small models confuse "a
     list of arguments" with "an argument that is a list"); the verifier turns it into
-    positional arguments.
+    positional arguments. For a stdin program (no signature) it returns the whole input.
     """
+    if draft.signature is None:
+        user = (
+            f"Statement:\n{draft.statement}\n\nProgram:\n```python\n"
+            f"{draft.reference_solution.strip()}\n```\n\n"
+            "Write generate(rng) and validate(text) for its standard input."
+        )
+        return [
+            {"role": "system", "content": inputs_stdin_system()},
+            {"role": "user", "content": user},
+        ]
     system = (
         "You write test-input code for a Python function. Reply with ONE fenced Python "
         "block defining generate(rng), which returns one random test input drawn with the "
@@ -195,7 +216,12 @@ def build_inputs_messages(draft: TaskDraft) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def _solve_messages(statement: str, signature: str, extra: str) -> list[dict[str, str]]:
+def _solve_messages(statement: str, signature: str | None, extra: str) -> list[dict[str, str]]:
+    """Solve messages for a function (``signature``) or, without one, a stdin program."""
+    if signature is None:
+        system = solve_stdin_system(extra)
+        user = f"{statement}\n\nWrite the program: read standard input, print the answer."
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
     system = (
         "You solve Python programming tasks. Reply with ONE fenced Python block that "
         "defines the requested top-level function (no class, no input(), no example "
@@ -214,9 +240,11 @@ def build_second_messages(draft: TaskDraft) -> list[dict[str, str]]:
     )
 
 
-def build_solve_messages(statement: str, signature: str, attempt: int) -> list[dict[str, str]]:
+def build_solve_messages(
+    statement: str, signature: str | None, attempt: int
+) -> list[dict[str, str]]:
     """Messages for a solver-model attempt (difficulty estimate); ``attempt`` varies the
-    cache key so that k attempts are k samples."""
+    cache key so that k attempts are k samples; no ``signature``: a stdin program."""
     messages = _solve_messages(statement, signature, "")
     messages[1]["content"] += f"\n\n(attempt {attempt + 1})"
     return messages

@@ -4,7 +4,9 @@ Steps (each recorded as a :class:`~adr_graph.records.Verdict`): generate inputs 
 task's generator, keep those its validator accepts, run the reference and the
 independent second solution on them, and keep the task only when both agree on every
 input the reference accepts (inputs on which the reference raises are dropped and
-counted; at least ``min_inputs`` must remain). The agreed pairs become the tests.
+counted; at least ``min_inputs`` must remain). The agreed pairs become the tests. A
+stdin/stdout task's inputs are standard-input strings and its outputs what it prints,
+compared token by token.
 Test strength is the share of AST mutants of the reference the tests kill; difficulty
 is ``1 - pass rate`` of ``k`` solver-model attempts (optional).
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +29,14 @@ from .harness import (
     generator_program,
     outputs_equal,
     parse_marked,
+    stdin_program,
+    stdout_equal,
     validator_program,
 )
 from .mutate import ast_mutants
 from .parse import TaskReplyError, parameter_names, parse_second_reply
 from .prompts import build_solve_messages
+from .prompts_stdin import STDIN
 
 __all__ = ["VerifyOptions", "as_arguments", "verify_task"]
 
@@ -86,6 +91,25 @@ def _calls(
     return out
 
 
+def _program(task: Task, code: str) -> str:
+    """``code`` wrapped in the driver that runs it on ``inputs.json`` (by task kind)."""
+    if task.io_format == STDIN:
+        return stdin_program(code)
+    return call_program(code, task.entry_point or "solve")
+
+
+def _same(task: Task) -> Callable[[Any, Any], bool]:
+    return stdout_equal if task.io_format == STDIN else outputs_equal
+
+
+def _fits(task: Task) -> Callable[[Any], Any]:
+    """One generated input as the test input (``None`` if it does not fit the task)."""
+    if task.io_format == STDIN:
+        return lambda value: value if isinstance(value, str) else None
+    params = parameter_names(task.signature or "")
+    return lambda value: as_arguments(value, params)
+
+
 def as_arguments(value: Any, params: Sequence[str]) -> list[Any] | None:
     """One generated input as positional arguments, or ``None`` if it does not fit.
 
@@ -116,15 +140,19 @@ def _inputs(
     if not isinstance(raw, list):
         verdicts.append(Verdict(step="generate_inputs", ok=False, detail=why or "not a list"))
         return []
-    params = parameter_names(task.signature or "")
+    fit = _fits(task)
+    wanted = (
+        "standard input strings"
+        if task.io_format == STDIN
+        else f"the parameters ({', '.join(parameter_names(task.signature or '')) or 'unknown'})"
+    )
     unique = list({json.dumps(x, sort_keys=True): x for x in raw}.values())
-    shaped = [x for x in unique if as_arguments(x, params) is not None]
+    shaped = [x for x in unique if fit(x) is not None]
     verdicts.append(
         Verdict(
             step="generate_inputs",
             ok=len(shaped) >= opts.min_inputs,
-            detail=f"{len(unique)} distinct inputs of {len(raw)}, {len(shaped)} fit "
-            f"the parameters ({', '.join(params) or 'unknown'})",
+            detail=f"{len(unique)} distinct inputs of {len(raw)}, {len(shaped)} fit {wanted}",
         )
     )
     if len(shaped) < opts.min_inputs:
@@ -143,7 +171,7 @@ def _inputs(
                 detail=f"{len(valid)} of {len(shaped)} inputs valid",
             )
         )
-    return [args for x in valid if (args := as_arguments(x, params)) is not None]
+    return [args for x in valid if (args := fit(x)) is not None]
 
 
 def _agree(
@@ -151,6 +179,7 @@ def _agree(
     second: list[dict[str, Any]] | None,
     min_inputs: int,
     verdicts: list[Verdict],
+    same: Callable[[Any, Any], bool] = outputs_equal,
 ) -> list[int]:
     """Indices of the inputs where the reference ran; empty unless both agree on all."""
     if reference is None or second is None:
@@ -170,26 +199,28 @@ def _agree(
     )
     if len(ran) < min_inputs:
         return []
-    same = [
-        bool(second[i].get("ok")) and outputs_equal(reference[i]["value"], second[i]["value"])
-        for i in ran
+    agrees = [
+        bool(second[i].get("ok")) and same(reference[i]["value"], second[i]["value"]) for i in ran
     ]
     verdicts.append(
         Verdict(
             step="agree",
-            ok=all(same),
-            detail=f"solutions agree on {sum(same)} of {len(same)} inputs",
+            ok=all(agrees),
+            detail=f"solutions agree on {sum(agrees)} of {len(agrees)} inputs",
         )
     )
-    return ran if all(same) else []
+    return ran if all(agrees) else []
 
 
-def _passes(results: list[dict[str, Any]] | None, tests: list[dict[str, Any]]) -> bool:
+def _passes(
+    results: list[dict[str, Any]] | None,
+    tests: list[dict[str, Any]],
+    same: Callable[[Any, Any], bool],
+) -> bool:
     if results is None or len(results) != len(tests):
         return False
     return all(
-        r.get("ok") and outputs_equal(t["output"], r["value"])
-        for r, t in zip(results, tests, strict=True)
+        r.get("ok") and same(t["output"], r["value"]) for r, t in zip(results, tests, strict=True)
     )
 
 
@@ -197,13 +228,11 @@ def _mutation_score(
     task: Task, sandbox: Sandbox, tests: list[dict[str, Any]], opts: VerifyOptions
 ) -> float | None:
     mutants = ast_mutants(task.reference_solution, limit=opts.mutants, seed=opts.seed)
-    if not mutants or not task.entry_point:
+    if not mutants:
         return None
     inputs = [t["input"] for t in tests]
-    runs = _calls(
-        sandbox, [call_program(m, task.entry_point) for m in mutants], inputs, opts.limits
-    )
-    killed = sum(not _passes(r, tests) for r in runs)
+    runs = _calls(sandbox, [_program(task, m) for m in mutants], inputs, opts.limits)
+    killed = sum(not _passes(r, tests, _same(task)) for r in runs)
     return round(killed / len(mutants), 4)
 
 
@@ -216,16 +245,17 @@ def _difficulty(
 ) -> float | None:
     programs = []
     for attempt in range(opts.solver_attempts):
-        messages = build_solve_messages(task.statement, task.signature or "", attempt)
+        signature = None if task.io_format == STDIN else task.signature or ""
+        messages = build_solve_messages(task.statement, signature, attempt)
         try:
             code = parse_second_reply(solver.reply(messages)[0], task.entry_point).solution
         except (TaskReplyError, LlmCallError, EmptyReplyError):
             code = "raise SystemExit('no solution')"
-        programs.append(call_program(code, task.entry_point or "solve"))
+        programs.append(_program(task, code))
     if not programs:
         return None
     runs = _calls(sandbox, programs, [t["input"] for t in tests], opts.limits, opts.workers)
-    return round(1.0 - sum(_passes(r, tests) for r in runs) / len(runs), 4)
+    return round(1.0 - sum(_passes(r, tests, _same(task)) for r in runs) / len(runs), 4)
 
 
 def verify_task(
@@ -240,17 +270,15 @@ def verify_task(
     inputs = _inputs(task, sandbox, opts, verdicts)
     tests: list[dict[str, Any]] = []
     verified = False
-    if len(inputs) >= opts.min_inputs and task.second_solution and task.entry_point:
+    runnable = task.io_format == STDIN or bool(task.entry_point)
+    if len(inputs) >= opts.min_inputs and task.second_solution and runnable:
         reference, second = _calls(
             sandbox,
-            [
-                call_program(task.reference_solution, task.entry_point),
-                call_program(task.second_solution, task.entry_point),
-            ],
+            [_program(task, task.reference_solution), _program(task, task.second_solution)],
             inputs,
             opts.limits,
         )
-        kept = _agree(reference, second, opts.min_inputs, verdicts)
+        kept = _agree(reference, second, opts.min_inputs, verdicts, _same(task))
         verified = bool(kept) and reference is not None
         if verified and reference is not None:
             tests = [{"input": inputs[i], "output": reference[i]["value"]} for i in kept]
