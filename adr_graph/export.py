@@ -62,7 +62,9 @@ def verl_row(task: Task, index: int) -> dict[str, Any]:
     # io "stdin": each test input is the program's standard input, the output what it
     # prints (compare token by token); io "function": positional arguments -> return value
     io = "stdin" if task.io_format == "stdin" else "function"
-    truth = {"io": io, "entry_point": task.entry_point, "tests": task.tests}
+    truth: dict[str, Any] = {"io": io, "entry_point": task.entry_point, "tests": task.tests}
+    if task.tools:  # every returned call must fit these schemas
+        truth["tools"] = task.tools
     return {
         "data_source": f"adr-graph/{task.domain}",
         "prompt": [{"role": "user", "content": _prompt(task)}],

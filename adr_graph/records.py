@@ -291,6 +291,8 @@ class Task(_Record):
     input_generator: str | None = None
     input_validator: str | None = None
     second_solution: str | None = None
+    #: tool_usage tasks: the declared tool schemas every returned call must fit
+    tools: list[dict[str, Any]] | None = None
     tests: list[dict[str, Any]] = Field(default_factory=list)
     verification: VerificationRecord | None = None
     difficulty: float | None = None

@@ -42,6 +42,7 @@ from .prompts_stdin import (
     TASK_STDIN_PROMPT_VERSION,
     reads_stdin,
 )
+from .tools import TASK_TOOLS_PROMPT_VERSION, ToolSpec, parse_tools_section
 
 __all__ = [
     "PROMPT_VERSIONS",
@@ -123,8 +124,22 @@ STDIN_PROMPTS = (
     INPUTS_STDIN_PROMPT_VERSION,
     SECOND_STDIN_PROMPT_VERSION,
 )
+TOOLS_PROMPTS = (TASK_TOOLS_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
 PROMPT_VERSIONS = "+".join(PROMPTS)
 STDIN_PROMPT_VERSIONS = "+".join(STDIN_PROMPTS)
+
+
+def prompts_for(atom_set: AtomSet) -> tuple[str, str, str]:
+    """The (task, inputs, second) prompt versions that serve ``atom_set``."""
+    if reads_stdin(atom_set):
+        return STDIN_PROMPTS
+    return TOOLS_PROMPTS if atom_set.domain == "tool_usage" else PROMPTS
+
+
+def with_tools(statement: str, tools: list[ToolSpec]) -> str:
+    """The statement followed by the declared tools (what solvers and exports see)."""
+    listed = json.dumps([t.model_dump() for t in tools], indent=1)
+    return f"{statement}\n\nTools (JSON schemas; every call must fit them):\n{listed}"
 
 
 class TaskGenerator:
@@ -155,7 +170,7 @@ class TaskGenerator:
                 **chat,
             )
 
-        self._chats = {v: chat_for(v) for v in (*PROMPTS, *STDIN_PROMPTS)}
+        self._chats = {v: chat_for(v) for v in {*PROMPTS, *STDIN_PROMPTS, *TOOLS_PROMPTS}}
 
     @property
     def http_calls(self) -> int:
@@ -174,16 +189,18 @@ class TaskGenerator:
         ident = task_id(atom_set, self.model)
         atom_ids = [a.id for a in atom_set.atoms]
         shown = [ex for a in atom_ids for ex in examples.get(a, [])[:1]][:3]
-        stdin = reads_stdin(atom_set)
-        writer, inputs_chat, solver = (
-            self._chats[v] for v in (STDIN_PROMPTS if stdin else PROMPTS)
-        )
+        versions = prompts_for(atom_set)
+        stdin, tools = versions == STDIN_PROMPTS, None
+        writer, inputs_chat, solver = (self._chats[v] for v in versions)
         stage = "task"
         try:
             reply, _ = writer.reply(
                 build_task_messages(atom_set, dict(atoms), [s for _, s in shown])
             )
             draft = parse_task_reply(reply, stdin=stdin)
+            if versions == TOOLS_PROMPTS:
+                tools = parse_tools_section(reply)
+                draft = draft.model_copy(update={"statement": with_tools(draft.statement, tools)})
             stage = "inputs"
             inputs = parse_inputs_reply(inputs_chat.reply(build_inputs_messages(draft))[0])
             stage = "second"
@@ -194,7 +211,7 @@ class TaskGenerator:
         provenance = TaskProvenance(
             atom_ids=atom_ids,
             seed_ids=[sid for sid, _ in shown],
-            prompt_version=STDIN_PROMPT_VERSIONS if stdin else PROMPT_VERSIONS,
+            prompt_version="+".join(versions),
             model=self.model,
             sampler={
                 "strategy": atom_set.strategy,
@@ -210,6 +227,7 @@ class TaskGenerator:
             signature=draft.signature,
             entry_point=draft.entry_point,
             io_format=STDIN if stdin else None,
+            tools=[t.model_dump() for t in tools] if tools else None,
             reference_solution=draft.reference_solution,
             input_generator=inputs.input_generator,
             input_validator=inputs.input_validator,

@@ -191,7 +191,7 @@ def parse_task_reply(text: str, stdin: bool = False) -> TaskDraft:
     """Read a ``task-v3`` reply (TITLE / STATEMENT / SOLUTION sections); with ``stdin``
     a ``task-stdin-v1`` reply, whose solution is a program reading standard input."""
     title = _section(text, "TITLE", "STATEMENT").splitlines()
-    statement = _section(text, "STATEMENT", "SOLUTION")
+    statement = _section(text, "STATEMENT", "(?:SOLUTION|TOOLS)")
     if not statement:
         raise TaskReplyError("no STATEMENT section in the reply", text)
     after = text.split("SOLUTION", 1)[1] if "SOLUTION" in text else text

@@ -11,7 +11,8 @@ Three calls per task, each recorded by version on the task:
 
 ``solve-v2`` is the solver-model prompt used to estimate difficulty. Atom sets with the
 ``stdin/stdout`` io_format atom get the ``*-stdin-v1`` variants of all four
-(:mod:`.prompts_stdin`).
+(:mod:`.prompts_stdin`); tool-usage sets get ``task-tools-v1``, which adds a ``TOOLS:``
+section of tool schemas (:mod:`.tools`).
 
 Execution contract (the verifier's harness relies on it): a function task is a Python
 function; one test input is a JSON list of positional arguments; the function returns a
@@ -37,6 +38,7 @@ from .prompts_stdin import (
     solve_stdin_system,
     task_stdin_system,
 )
+from .tools import TOOLS_LAYOUT
 
 __all__ = [
     "INPUTS_PROMPT_VERSION",
@@ -176,11 +178,29 @@ def build_task_messages(
     )
     if reads_stdin(atom_set):
         system, guide = task_stdin_system(), "a program: standard input in, standard output out"
+    elif atom_set.domain == "tool_usage":
+        system = _task_tools_system()
     user = f"Domain: {atom_set.domain} ({guide}).\n"
     user += f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n"
     if shown:
         user += f"\nExisting tasks that use some of them (style only; do not copy):\n{shown}\n"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _task_tools_system() -> str:
+    """System message of ``task-tools-v1``: the function task plus a TOOLS section."""
+    layout = _TASK_LAYOUT.replace("SOLUTION:", TOOLS_LAYOUT + "\nSOLUTION:")
+    return (
+        "You write one new, self-contained Python tool-calling task and its reference "
+        "solution. Reply in exactly this layout: a TITLE line; a STATEMENT section that "
+        "describes the user's request the function receives and what it returns, with no "
+        "hint of the method; a TOOLS section with ONE JSON list of the tools the calls may "
+        "use (name, parameters with their JSON types, required parameters); then a "
+        "SOLUTION section with ONE fenced Python block that defines a plain top-level "
+        'function returning the list of calls, each {"name": ..., "arguments": {...}} '
+        "(no class, no input(), no print, no example calls). Standard library only.\n\n"
+        "Layout:\n\n" + layout
+    )
 
 
 def build_inputs_messages(draft: TaskDraft) -> list[dict[str, str]]:

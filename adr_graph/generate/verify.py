@@ -6,7 +6,8 @@ independent second solution on them, and keep the task only when both agree on e
 input the reference accepts (inputs on which the reference raises are dropped and
 counted; at least ``min_inputs`` must remain). The agreed pairs become the tests. A
 stdin/stdout task's inputs are standard-input strings and its outputs what it prints,
-compared token by token.
+compared token by token. A tool-usage task's returned calls must also fit the tools it
+declares (step ``tool_calls``).
 Test strength is the share of AST mutants of the reference the tests kill; difficulty
 is ``1 - pass rate`` of ``k`` solver-model attempts (optional).
 """
@@ -37,6 +38,7 @@ from .mutate import ast_mutants
 from .parse import TaskReplyError, parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
+from .tools import ToolSpec, check_tool_calls
 
 __all__ = ["VerifyOptions", "as_arguments", "verify_task"]
 
@@ -212,6 +214,21 @@ def _agree(
     return ran if all(agrees) else []
 
 
+def _calls_fit_tools(task: Task, outputs: list[Any], verdicts: list[Verdict]) -> bool:
+    """Whether every call list the reference returned fits the task's declared tools."""
+    tools = [ToolSpec.model_validate(t) for t in task.tools or []]
+    reasons = [r for value in outputs if (r := check_tool_calls(value, tools))]
+    detail = f"{len(outputs) - len(reasons)} of {len(outputs)} call lists fit the tools"
+    verdicts.append(
+        Verdict(
+            step="tool_calls",
+            ok=not reasons,
+            detail=detail + (f" (first misfit: {reasons[0]})" if reasons else ""),
+        )
+    )
+    return not reasons
+
+
 def _passes(
     results: list[dict[str, Any]] | None,
     tests: list[dict[str, Any]],
@@ -280,6 +297,9 @@ def verify_task(
         )
         kept = _agree(reference, second, opts.min_inputs, verdicts, _same(task))
         verified = bool(kept) and reference is not None
+        if verified and reference is not None and task.tools:
+            outputs = [reference[i]["value"] for i in kept]
+            verified = _calls_fit_tools(task, outputs, verdicts)
         if verified and reference is not None:
             tests = [{"input": inputs[i], "output": reference[i]["value"]} for i in kept]
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
