@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 from .parse import TaskReplyError
 
@@ -28,6 +28,7 @@ __all__ = [
     "TOOLS_LAYOUT",
     "ToolSpec",
     "check_tool_calls",
+    "json_type",
     "parse_tools_section",
 ]
 
@@ -51,12 +52,48 @@ _CHECKS: dict[str, Any] = {
 }
 
 
+_ALIASES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+            "list": "array", "dict": "object"}  # fmt: skip
+_TYPE_OF = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+            (list, "array"), (dict, "object"))  # fmt: skip
+
+
+def json_type(declared: Any) -> Any:
+    """A declared parameter type as a JSON type name: a type name (``"int"``,
+    ``"<string>"``), a JSON-schema ``{"type": ...}``, or else an example value's type
+    (small models often write a value where the layout asks for a type).
+
+    >>> json_type("<integer>"), json_type({"type": "str"}), json_type(["Tom", "Ann"])
+    ('integer', 'string', 'array')
+    """
+    if isinstance(declared, dict) and isinstance(declared.get("type"), str):
+        declared = declared["type"]
+    if isinstance(declared, str):
+        name = declared.strip("<> ").lower()
+        name = _ALIASES.get(name, name)
+        if name in _CHECKS:
+            return name
+    return next((kind for cls, kind in _TYPE_OF if isinstance(declared, cls)), declared)
+
+
 class ToolSpec(BaseModel):
     """One declared tool: its name, typed parameters and the required ones."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
     parameters: dict[str, JsonType] = Field(default_factory=dict)
     required: list[str] = Field(default_factory=list)
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("properties"), dict):
+            value = value["properties"]  # a JSON-schema object
+        if isinstance(value, dict):
+            return {name: json_type(kind) for name, kind in value.items()}
+        return value
+
+
+_TOOL_LIST = TypeAdapter(list[ToolSpec])
 
 
 def parse_tools_section(text: str) -> list[ToolSpec]:
@@ -66,8 +103,15 @@ def parse_tools_section(text: str) -> list[ToolSpec]:
         raise TaskReplyError("no TOOLS section in the reply", text)
     body = re.sub(r"```[A-Za-z]*", "", match.group(1)).strip()
     try:
-        tools = [ToolSpec.model_validate(t) for t in json.loads(body)]
-    except (json.JSONDecodeError, TypeError, ValidationError) as exc:
+        tools = _TOOL_LIST.validate_python(json.loads(body))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        index, *field = error["loc"] or ("",)
+        where = f"tool {index + 1}" if isinstance(index, int) else "the section"
+        where += f" {'.'.join(map(str, field))}" if field else ""
+        reason = f"the TOOLS section is not a JSON list of tools: {where}: {error['msg']}"
+        raise TaskReplyError(reason, text) from None
+    except (json.JSONDecodeError, TypeError) as exc:
         reason = f"the TOOLS section is not a JSON list of tools: {str(exc).splitlines()[0]}"
         raise TaskReplyError(reason, text) from None
     if not tools:

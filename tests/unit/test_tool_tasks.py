@@ -90,13 +90,33 @@ def test_tools_section_is_read_and_checked() -> None:
     bad = {
         "TITLE: x\nSTATEMENT:\ny\n": "no TOOLS section",
         'TOOLS:\n```json\n[{"name": "f"\n```': "not a JSON list of tools",
-        'TOOLS: [{"name": "f", "parameters": {"a": "str"}}]': "not a JSON list of tools",
+        'TOOLS: [{"name": "f", "parameters": {"a": null}}]': "not a JSON list of tools",
         'TOOLS: [{"name": "f", "required": ["a"]}]': "undeclared argument",
         "TOOLS: []": "declares no tool",
+        'TOOLS: {"name": "f"}': "the section: Input should be a valid list",
+        'TOOLS: [{"name": "f", "parameters": {"a": null}}]\n': "tool 1 parameters.a: Input",
     }
     for reply, reason in bad.items():
         with pytest.raises(TaskReplyError, match=reason):
             parse_tools_section(reply)
+
+
+def test_tool_parameter_types_are_read_leniently() -> None:
+    # what small models write: aliases, placeholders kept, JSON-schema, values for types
+    reply = (
+        'TOOLS: [{"name": "find-movies", "parameters": {"genre": "Action", "n": "<int>", '
+        '"actors": ["Tom Hanks"], "year": {"type": "integer"}, "adult": false}}, '
+        '{"name": "g", "parameters": {"type": "object", "properties": {"q": {"type": "str"}}}}]'
+    )
+    first, second = parse_tools_section(reply)
+    assert first.parameters == {
+        "genre": "string",
+        "n": "integer",
+        "actors": "array",
+        "year": "integer",
+        "adult": "boolean",
+    }
+    assert second.parameters == {"q": "string"}
 
 
 @pytest.mark.parametrize(
