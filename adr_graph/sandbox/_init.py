@@ -1,6 +1,7 @@
 """The tiny supervisor that runs first inside the sandbox (source text, never imported).
 
-It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE -- CMD...`` and,
+It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE PARENT -- CMD...``
+(PARENT: the host's pid when it is the direct parent, else ``-``) and,
 inside a PID namespace, is PID 1: signals from the program cannot reach it, and when it
 exits the kernel kills every process left in the namespace. It joins the run's cgroup (if
 any), makes every mount but WRITABLE (the run's directory) read-only in its private mount
@@ -16,10 +17,13 @@ __all__ = ["INIT_SOURCE", "format_limits"]
 
 INIT_SOURCE = r"""
 import ctypes, os, resource as R, signal, sys
-fd, cg, lim, rw, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6:]
+fd, cg, lim, rw, parent = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+cmd = sys.argv[7:]
 libc = ctypes.CDLL(None, use_errno=True)
 PDEATHSIG = 1  # prctl(PR_SET_PDEATHSIG): die with whoever started us (survives exec)
 libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+if parent != "-" and os.getppid() != int(parent):
+    os._exit(1)  # the host died before the line above took effect
 if cg != "-":
     with open(cg, "w") as f:
         f.write("0")
@@ -42,11 +46,14 @@ if rw != "-":
             flags |= KEEP.get(opt, 0)
         libc.mount(None, point, None, flags, None)
     os.chdir(rw)  # the old cwd still points below the new mount, at the read-only one
+me = os.getpid()
 pid = os.fork()
 if pid == 0:
     try:
         os.close(fd)
         libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != me:
+            os._exit(127)  # the supervisor died before the line above took effect
         cpu, mem, nproc, fsize = (int(v) for v in lim.split(","))
         R.setrlimit(R.RLIMIT_CORE, (0, 0))
         R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))

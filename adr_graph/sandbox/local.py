@@ -202,9 +202,10 @@ class LocalSandbox:
         limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
         program = [self.python, "-s", "-P", str(main), *request.argv]
         writable = os.path.realpath(main.parent) if self._read_only_fs else "-"
+        parent = "-" if self._prefix else str(os.getpid())  # under unshare: not the host
         supervisor = [
             *(self.python, "-I", "-S", "-c", INIT_SOURCE),
-            *(str(status_fd), cg, limits, writable),
+            *(str(status_fd), cg, limits, writable, parent),
         ]
         return [*self._prefix, *supervisor, "--", *program]
 
