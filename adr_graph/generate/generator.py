@@ -27,22 +27,18 @@ from ..chat import CachedChat, EmptyReplyError, LlmCallError
 from ..records import Atom, AtomSet, Task, TaskProvenance
 from .parse import TaskReplyError, parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import (
-    INPUTS_PROMPT_VERSION,
-    SECOND_PROMPT_VERSION,
+    PROMPTS,
+    STDIN_PROMPTS,
     STOP,
     TASK_PROMPT_VERSION,
+    TOOLS_PROMPTS,
     build_inputs_messages,
     build_second_messages,
     build_task_messages,
+    prompts_for,
 )
-from .prompts_stdin import (
-    INPUTS_STDIN_PROMPT_VERSION,
-    SECOND_STDIN_PROMPT_VERSION,
-    STDIN,
-    TASK_STDIN_PROMPT_VERSION,
-    reads_stdin,
-)
-from .tools import TASK_TOOLS_PROMPT_VERSION, ToolSpec, parse_tools_section
+from .prompts_stdin import STDIN
+from .tools import ToolSpec, parse_tools_section
 
 __all__ = [
     "PROMPT_VERSIONS",
@@ -116,24 +112,10 @@ class JsonlCheckpoint:
             self.records[record.id] = record  # type: ignore[attr-defined]
 
 
-#: Recorded on every task: the versions of the three prompts that made it (the second
-#: tuple for stdin/stdout programs).
-PROMPTS = (TASK_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
-STDIN_PROMPTS = (
-    TASK_STDIN_PROMPT_VERSION,
-    INPUTS_STDIN_PROMPT_VERSION,
-    SECOND_STDIN_PROMPT_VERSION,
-)
-TOOLS_PROMPTS = (TASK_TOOLS_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
+#: Recorded on every task: the versions of the three prompts that made it
+#: (``"+".join(prompts_for(atom_set))``; these two for function and stdin/stdout tasks).
 PROMPT_VERSIONS = "+".join(PROMPTS)
 STDIN_PROMPT_VERSIONS = "+".join(STDIN_PROMPTS)
-
-
-def prompts_for(atom_set: AtomSet) -> tuple[str, str, str]:
-    """The (task, inputs, second) prompt versions that serve ``atom_set``."""
-    if reads_stdin(atom_set):
-        return STDIN_PROMPTS
-    return TOOLS_PROMPTS if atom_set.domain == "tool_usage" else PROMPTS
 
 
 def with_tools(statement: str, tools: list[ToolSpec]) -> str:

@@ -33,29 +33,45 @@ import re
 from ..records import Atom, AtomSet
 from .parse import TaskDraft, parameter_names
 from .prompts_stdin import (
+    INPUTS_STDIN_PROMPT_VERSION,
+    SECOND_STDIN_PROMPT_VERSION,
+    TASK_STDIN_PROMPT_VERSION,
     inputs_stdin_system,
     reads_stdin,
     solve_stdin_system,
     task_stdin_system,
 )
-from .tools import TOOLS_LAYOUT
+from .tools import TASK_TOOLS_PROMPT_VERSION, TOOLS_LAYOUT
 
 __all__ = [
     "INPUTS_PROMPT_VERSION",
+    "PROMPTS",
     "SECOND_PROMPT_VERSION",
     "SOLVE_PROMPT_VERSION",
+    "STDIN_PROMPTS",
     "STOP",
     "TASK_PROMPT_VERSION",
+    "TOOLS_PROMPTS",
     "build_inputs_messages",
     "build_second_messages",
     "build_solve_messages",
     "build_task_messages",
+    "prompts_for",
 ]
 
 TASK_PROMPT_VERSION = "task-v3"
 INPUTS_PROMPT_VERSION = "inputs-v1"
 SECOND_PROMPT_VERSION = "second-v2"
 SOLVE_PROMPT_VERSION = "solve-v2"
+
+#: The (task, inputs, second) prompt versions for each kind of task.
+PROMPTS = (TASK_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
+STDIN_PROMPTS = (
+    TASK_STDIN_PROMPT_VERSION,
+    INPUTS_STDIN_PROMPT_VERSION,
+    SECOND_STDIN_PROMPT_VERSION,
+)
+TOOLS_PROMPTS = (TASK_TOOLS_PROMPT_VERSION, INPUTS_PROMPT_VERSION, SECOND_PROMPT_VERSION)
 
 #: Stop sequences: small models repeat the example reply after their own.
 STOP = ["\nExample reply", "\nTITLE:", "\n# Example"]
@@ -164,10 +180,34 @@ def _atom_lines(atom_set: AtomSet, atoms: dict[str, Atom]) -> str:
 def build_task_messages(
     atom_set: AtomSet, atoms: dict[str, Atom], examples: list[str]
 ) -> list[dict[str, str]]:
-    """Messages asking for a task (and its reference) combining every atom of the set."""
+    """Messages asking for a task (and its reference) combining every atom of the set,
+    in the task prompt :func:`prompts_for` picks."""
     guide = _DOMAIN_GUIDE.get(atom_set.domain, _DOMAIN_GUIDE["algorithm"])
     shown = "\n\n".join(f"Example {i + 1}:\n{e[:600]}" for i, e in enumerate(examples[:3]))
-    system = (
+    task_prompt = prompts_for(atom_set)[0]
+    if task_prompt == TASK_STDIN_PROMPT_VERSION:
+        system, guide = task_stdin_system(), "a program: standard input in, standard output out"
+    elif task_prompt == TASK_TOOLS_PROMPT_VERSION:
+        system = _task_tools_system()
+    else:
+        system = _task_function_system()
+    user = f"Domain: {atom_set.domain} ({guide}).\n"
+    user += f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n"
+    if shown:
+        user += f"\nExisting tasks that use some of them (style only; do not copy):\n{shown}\n"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def prompts_for(atom_set: AtomSet) -> tuple[str, str, str]:
+    """The (task, inputs, second) prompt versions that serve ``atom_set``."""
+    if reads_stdin(atom_set):
+        return STDIN_PROMPTS
+    return TOOLS_PROMPTS if atom_set.domain == "tool_usage" else PROMPTS
+
+
+def _task_function_system() -> str:
+    """System message of ``task-v3``: a plain function task."""
+    return (
         "You write one new, self-contained Python programming task and its reference "
         "solution. Reply in exactly this layout: a TITLE line, a STATEMENT section that "
         "says precisely what the function receives and returns, with limits on sizes and "
@@ -176,15 +216,6 @@ def build_task_messages(
         "no example calls). Standard library, numpy and pandas only.\n\n"
         "Layout:\n\n" + _TASK_LAYOUT
     )
-    if reads_stdin(atom_set):
-        system, guide = task_stdin_system(), "a program: standard input in, standard output out"
-    elif atom_set.domain == "tool_usage":
-        system = _task_tools_system()
-    user = f"Domain: {atom_set.domain} ({guide}).\n"
-    user += f"The task must combine all of these elements:\n{_atom_lines(atom_set, atoms)}\n"
-    if shown:
-        user += f"\nExisting tasks that use some of them (style only; do not copy):\n{shown}\n"
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def _task_tools_system() -> str:

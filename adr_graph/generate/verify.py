@@ -104,12 +104,14 @@ def _same(task: Task) -> Callable[[Any, Any], bool]:
     return stdout_equal if task.io_format == STDIN else outputs_equal
 
 
-def _fits(task: Task) -> Callable[[Any], Any]:
-    """One generated input as the test input (``None`` if it does not fit the task)."""
+def _fits(task: Task) -> tuple[Callable[[Any], Any], str]:
+    """How to turn one generated input into a test input (``None`` if it does not fit
+    the task), and what fitting means, for the verdict."""
     if task.io_format == STDIN:
-        return lambda value: value if isinstance(value, str) else None
+        return (lambda value: value if isinstance(value, str) else None), "standard input strings"
     params = parameter_names(task.signature or "")
-    return lambda value: as_arguments(value, params)
+    wanted = f"the parameters ({', '.join(params) or 'unknown'})"
+    return (lambda value: as_arguments(value, params)), wanted
 
 
 def as_arguments(value: Any, params: Sequence[str]) -> list[Any] | None:
@@ -142,12 +144,7 @@ def _inputs(
     if not isinstance(raw, list):
         verdicts.append(Verdict(step="generate_inputs", ok=False, detail=why or "not a list"))
         return []
-    fit = _fits(task)
-    wanted = (
-        "standard input strings"
-        if task.io_format == STDIN
-        else f"the parameters ({', '.join(parameter_names(task.signature or '')) or 'unknown'})"
-    )
+    fit, wanted = _fits(task)
     unique = list({json.dumps(x, sort_keys=True): x for x in raw}.values())
     shaped = [x for x in unique if fit(x) is not None]
     verdicts.append(
@@ -261,8 +258,8 @@ def _difficulty(
     opts: VerifyOptions,
 ) -> float | None:
     programs = []
+    signature = None if task.io_format == STDIN else task.signature or ""
     for attempt in range(opts.solver_attempts):
-        signature = None if task.io_format == STDIN else task.signature or ""
         messages = build_solve_messages(task.statement, signature, attempt)
         try:
             code = parse_second_reply(solver.reply(messages)[0], task.entry_point).solution
