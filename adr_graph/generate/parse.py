@@ -20,7 +20,7 @@ import ast
 import json
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import AdrGraphError
 
@@ -204,15 +204,27 @@ def parse_task_reply(text: str, stdin: bool = False) -> TaskDraft:
         if not reads_stdin_code(module):
             raise TaskReplyError("the solution program does not read standard input", text)
         name = (title[0].strip() if title else "")[:200] or "stdin program"
-        return TaskDraft(title=name, statement=statement, reference_solution=code)
+        return _draft(text, title=name, statement=statement, reference_solution=code)
     entry, signature = _entry_point(module, statement, text)
-    return TaskDraft(
+    return _draft(
+        text,
         title=(title[0].strip() if title else entry)[:200] or entry,
         statement=statement,
         entry_point=entry,
         signature=signature,
         reference_solution=code,
     )
+
+
+def _draft(reply: str, **fields: str) -> TaskDraft:
+    """The draft, or a :class:`TaskReplyError` naming the field it cannot take (e.g. a
+    function name the harness cannot call, such as a non-ASCII identifier)."""
+    try:
+        return TaskDraft(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(map(str, error["loc"]))
+        raise TaskReplyError(f"the reply's {field} is unusable: {error['msg']}", reply) from None
 
 
 def _defines(module: ast.Module, name: str) -> bool:

@@ -77,6 +77,9 @@ def test_task_reply_sections_and_entry_point() -> None:
         "\ndef _h(a):\n    return a\n```"
     )
     assert parse_task_reply(helper).entry_point == "solve"
+    # a function name the harness cannot call is a reply error, not a crash
+    with pytest.raises(TaskReplyError, match="entry_point is unusable"):
+        parse_task_reply(TASK_REPLY.replace("def sum_even", "def \u00c0sum_even"))
     # a length cut-off leaves the fence unclosed: the code is still read
     assert parse_task_reply(TASK_REPLY.rstrip("`\n")).entry_point == "sum_even"
 
