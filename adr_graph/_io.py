@@ -1,15 +1,36 @@
-"""Crash-safe file writing: write to a temp file in the same folder, fsync, rename."""
+"""Crash-safe files: atomic replace (temp file, fsync, rename), and JSONL record files.
+
+``JsonlCheckpoint`` is an append-only output that a rerun resumes; ``read_jsonl`` reads
+such a file (or any JSONL of records) without touching it, reporting bad lines.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
-__all__ = ["atomic_write_text", "atomic_writer", "fsync_dir"]
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError
+
+__all__ = [
+    "JsonlCheckpoint",
+    "JsonlRecords",
+    "atomic_write_text",
+    "atomic_writer",
+    "fsync_dir",
+    "read_jsonl",
+]
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -63,3 +84,108 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically."""
     with atomic_writer(path) as handle:
         handle.write(text)
+
+
+@dataclass
+class JsonlRecords(Generic[M]):
+    """Records of a JSONL file keyed by ``id`` (a later line wins), and its bad lines.
+
+    ``bad_lines`` holds one :class:`InputError` per unreadable line (file, line, field);
+    ``torn_tail`` is true when the last line has no newline (a write cut short).
+    """
+
+    path: Path
+    records: dict[str, M] = field(default_factory=dict)
+    bad_lines: list[InputError] = field(default_factory=list)
+    torn_tail: bool = False
+
+    def raise_if_bad(self) -> None:
+        """Raise the first bad line's error, saying how many more there are."""
+        if self.bad_lines:
+            first = self.bad_lines[0]
+            more = len(self.bad_lines) - 1
+            suffix = f" (and {more} more bad line(s))" if more else ""
+            raise InputError(
+                first.reason + suffix, path=first.path, line=first.line, field=first.field
+            )
+
+
+def _line_error(path: Path, number: int, exc: ValidationError) -> InputError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or None
+    return InputError(first["msg"], path=str(path), line=number, field=where)
+
+
+def read_jsonl(path: Path, model: type[M]) -> JsonlRecords[M]:
+    """Read ``path`` as JSONL records of ``model``; never writes to it.
+
+    >>> import tempfile
+    >>> class R(BaseModel):
+    ...     id: str
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "r.jsonl").write_text('{"id": "a"}\\n{"id": 3}\\n{"id": "b"}\\n')
+    >>> got = read_jsonl(folder / "r.jsonl", R)
+    >>> sorted(got.records), [str(e) for e in got.bad_lines]  # doctest: +ELLIPSIS
+    (['a', 'b'], ["...r.jsonl:2: field 'id': Input should be a valid string"])
+    """
+    out: JsonlRecords[M] = JsonlRecords(path=path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from exc
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        if not line.strip():
+            continue
+        if not line.endswith(b"\n"):  # a write cut short: never a record
+            out.torn_tail = True
+            break
+        try:
+            record = model.model_validate_json(line)
+        except ValidationError as exc:
+            out.bad_lines.append(_line_error(path, number, exc))
+            continue
+        out.records[record.id] = record  # type: ignore[attr-defined]
+    return out
+
+
+class JsonlCheckpoint:
+    """Append-only JSONL of records keyed by ``id``; safe against crashes mid-write.
+
+    On open, a last line cut short by a crash (no newline) is cut off, so that appends
+    start on a fresh line; any other unreadable line is logged, kept in the file and
+    left out of ``records`` (nothing after it is lost).
+    """
+
+    def __init__(self, path: Path, model: type[BaseModel]) -> None:
+        self.path = path
+        self.model = model
+        self._lock = threading.Lock()
+        read = read_jsonl(path, model)
+        self.records: dict[str, Any] = dict(read.records)
+        self.bad_lines = read.bad_lines
+        for problem in read.bad_lines:
+            log.warning("skipping an unreadable line: %s", problem)
+        if read.torn_tail:
+            self._cut_torn_tail()
+
+    def _cut_torn_tail(self) -> None:
+        raw = self.path.read_bytes()
+        keep = raw.rfind(b"\n") + 1
+        log.warning("%s: dropping a line cut short at byte %d", self.path, keep)
+        with self.path.open("r+b") as handle:
+            handle.truncate(keep)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def append(self, record: BaseModel) -> None:
+        line = record.model_dump_json() + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.records[record.id] = record  # type: ignore[attr-defined]

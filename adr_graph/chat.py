@@ -15,24 +15,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ._io import atomic_write_text
-from .errors import AdrGraphError, MissingExtraError
+from .errors import AdrGraphError, EmptyReplyError, InputError, LlmCallError, MissingExtraError
 
 __all__ = ["CachedChat", "EmptyReplyError", "LlmCallError", "make_client"]
 
 log = logging.getLogger(__name__)
 
 
-class LlmCallError(AdrGraphError):
-    """The endpoint could not be reached or refused the request (after any retries)."""
-
-
-class EmptyReplyError(AdrGraphError):
-    """The endpoint answered without any content."""
 
 
 def _openai() -> ModuleType:
@@ -41,6 +36,74 @@ def _openai() -> ModuleType:
     except ImportError as exc:
         raise MissingExtraError("openai", "llm") from exc
     return openai
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries after transient endpoint errors, with exponential backoff.
+
+    ``max_retries + 1`` attempts at most; the n-th retry waits ``backoff * 2**n`` seconds,
+    capped at ``max_backoff``; ``sleep`` is injectable for tests.
+
+    >>> [RetryPolicy(backoff=0.5, max_backoff=1.5).delay(n) for n in range(4)]
+    [0.5, 1.0, 1.5, 1.5]
+    """
+
+    max_retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt + 1``."""
+        return min(self.max_backoff, self.backoff * 2**attempt)
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class LlmOptions:
+    """Where and how to reach an OpenAI-compatible endpoint (values, never the env)."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    concurrency: int = 2
+    timeout: float = 120.0
+    json_mode: bool = False
+
+
+def _first_model(client: Any, opts: LlmOptions) -> str:
+    if opts.model:
+        return opts.model
+    try:
+        models = [m.id for m in client.models.list()]
+    except Exception as exc:  # the openai client raises its own hierarchy
+        raise AdrGraphError(
+            f"{opts.base_url}: could not list models ({exc}); is the server up? "
+            "Set --model / ADR_GRAPH_MODEL to skip this lookup"
+        ) from exc
+    if not models:
+        raise AdrGraphError(f"{opts.base_url}: the endpoint lists no models; set --model")
+    return str(models[0])
+
+
+def llm_client(opts: LlmOptions) -> tuple[Any, str]:
+    """An OpenAI-compatible client for ``opts`` and the model to use (the first one the
+    endpoint lists when ``opts.model`` is unset)."""
+    if not opts.base_url:
+        raise InputError(
+            "this needs an LLM endpoint: set --llm-base-url or OPENAI_BASE_URL "
+            "(e.g. http://127.0.0.1:8765/v1 from scripts/llm-server.sh start)",
+            field="--llm-base-url",
+        )
+    client = make_client(opts.base_url, opts.api_key or "unused", timeout=opts.timeout)
+    return client, _first_model(client, opts)
 
 
 def make_client(base_url: str, api_key: str = "unused", timeout: float = 60.0) -> Any:
@@ -71,16 +134,12 @@ class CachedChat:
         Folder for cached replies; ``None`` disables the cache.
     prompt_version : str
         Part of every cache key, so a new prompt version never reuses old replies.
-    max_retries : int
-        Retries after a transient error (so ``max_retries + 1`` attempts at most).
+    retry : RetryPolicy
+        Retries after transient errors and their backoff.
     temperature, max_tokens : float, int
         Sampling settings sent with every request.
     json_mode : bool
         Send ``response_format={"type": "json_object"}``.
-    sleep : callable
-        Used for backoff; inject a no-op in tests.
-    backoff, max_backoff : float
-        First backoff delay in seconds, doubled per retry, capped at ``max_backoff``.
     """
 
     def __init__(
@@ -90,29 +149,21 @@ class CachedChat:
         *,
         cache_dir: Path | None,
         prompt_version: str,
-        max_retries: int = 3,
+        retry: RetryPolicy = DEFAULT_RETRY,
         temperature: float = 0.0,
         max_tokens: int = 512,
         json_mode: bool = False,
         stop: Sequence[str] = (),
-        sleep: Callable[[float], None] = time.sleep,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
         self.client = client
         self.model = model
         self.cache_dir = cache_dir
         self.prompt_version = prompt_version
-        self.max_retries = max_retries
+        self.retry = retry
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.json_mode = json_mode
         self.stop = list(stop)
-        self._sleep = sleep
-        self._backoff = backoff
-        self._max_backoff = max_backoff
         self._lock = threading.Lock()
         self.http_calls = 0
 
@@ -181,13 +232,13 @@ class CachedChat:
             except Exception as exc:
                 if not _is_transient(exc):
                     raise LlmCallError(f"request to {self.model} failed: {exc}") from exc
-                if attempt >= self.max_retries:
+                if attempt >= self.retry.max_retries:
                     raise LlmCallError(
                         f"request to {self.model} failed after {attempt + 1} attempts: {exc}"
                     ) from exc
-                delay = min(self._max_backoff, self._backoff * 2**attempt)
+                delay = self.retry.delay(attempt)
                 log.info("transient llm error (%s); retry %d in %.1fs", exc, attempt + 1, delay)
-                self._sleep(delay)
+                self.retry.sleep(delay)
                 attempt += 1
 
     def _call(self, messages: list[dict[str, str]]) -> str:

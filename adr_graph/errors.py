@@ -7,11 +7,18 @@ from __future__ import annotations
 
 __all__ = [
     "AdrGraphError",
+    "EmptyReplyError",
     "FetchError",
+    "HarnessError",
     "InputError",
+    "LlmCallError",
+    "LlmReplyError",
     "MissingExtraError",
+    "ReplyError",
+    "SandboxError",
     "SchemaError",
     "StoreError",
+    "TaskReplyError",
 ]
 
 
@@ -67,3 +74,52 @@ class MissingExtraError(AdrGraphError, ImportError):
             f"optional dependency {module!r} is not installed; "
             f"run: pip install 'adr-graph[{extra}]'"
         )
+
+
+class SandboxError(AdrGraphError):
+    """The sandbox itself failed (not the program inside it); check the host setup."""
+
+
+class HarnessError(AdrGraphError):
+    """A sandboxed run did not print the driver's result."""
+
+
+class LlmCallError(AdrGraphError):
+    """The endpoint could not be reached or refused the request (after any retries)."""
+
+
+class EmptyReplyError(AdrGraphError):
+    """The endpoint answered without any content."""
+
+
+class ReplyError(AdrGraphError):
+    """A model reply does not have the layout or content its prompt asks for.
+
+    Parameters
+    ----------
+    reason : str
+        What is wrong with the reply.
+    reply : str
+        The raw reply text (kept for logs and failure records).
+    """
+
+    prefix = ""
+
+    def __init__(self, reason: str, reply: str = "") -> None:
+        self.reason = reason
+        self.reply = reply
+        super().__init__(f"{self.prefix}{reason}")
+
+
+class LlmReplyError(ReplyError):
+    """An extraction reply is not the JSON the extraction prompt asks for.
+
+    >>> str(LlmReplyError("no JSON object"))
+    'malformed model reply: no JSON object'
+    """
+
+    prefix = "malformed model reply: "
+
+
+class TaskReplyError(ReplyError):
+    """A task-generation reply lacks a section, or its code does not parse."""

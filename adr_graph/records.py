@@ -33,6 +33,7 @@ __all__ = [
     "Cooccurrence",
     "Domain",
     "ElementSchema",
+    "GenerationFailure",
     "MergeEvidence",
     "PairEvidence",
     "ScoreBreakdown",
@@ -306,3 +307,12 @@ class TaskOutcome(_Record):
     domain: Domain
     atom_ids: list[str] = Field(min_length=1)
     verified: bool
+
+
+class GenerationFailure(BaseModel):
+    """Why no task came out of one atom set (one line of ``TASKS.failures.jsonl``)."""
+
+    id: str
+    atom_ids: list[str]
+    stage: str  # "task", "inputs" or "second"
+    reason: str

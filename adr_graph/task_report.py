@@ -23,39 +23,30 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from ._io import read_jsonl
 from .embed import Embedder, l2_normalise
-from .generate.generator import GenerationFailure
-from .records import Seed, Task
+from .records import GenerationFailure, Seed, Task
 
 __all__ = [
     "FunnelStage",
     "Originality",
     "PairFailures",
+    "load_records",
     "originality",
     "pair_failures",
     "plot_funnel",
-    "read_jsonl",
     "verification_funnel",
 ]
 
 Record = TypeVar("Record", bound=BaseModel)
 
 
-def read_jsonl(path: Path, model: type[Record]) -> list[Record]:
-    """Records of a JSONL file; unreadable lines (e.g. a write cut short) are skipped,
-    a missing file is empty. The last record of a repeated id wins."""
-    if not path.exists():
-        return []
-    records: dict[str, Record] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = model.model_validate_json(line)
-        except (ValidationError, ValueError):
-            continue
-        records[str(getattr(record, "id", len(records)))] = record
-    return list(records.values())
+def load_records(path: Path, model: type[Record]) -> list[Record]:
+    """Records of a JSONL file for a figure: unreadable lines (e.g. a write cut short) are
+    left out, a missing file is empty, the last record of a repeated id wins."""
+    return list(read_jsonl(path, model).records.values())
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from adr_graph.chat import CachedChat, EmptyReplyError, LlmCallError, make_client
+from adr_graph.chat import DEFAULT_RETRY, CachedChat, RetryPolicy, make_client
+from adr_graph.errors import EmptyReplyError, LlmCallError
 from adr_graph.extract.prompts import (
     EXTRACT_PROMPT_VERSION,
     LlmReplyError,
@@ -86,17 +87,13 @@ class LlmExtractor:
         Folder for cached replies; ``None`` disables the cache.
     max_concurrency : int
         Most requests in flight at once in :meth:`extract_many`.
-    max_retries : int
-        Retries after a transient error (so ``max_retries + 1`` attempts at most).
+    retry : RetryPolicy
+        Retries after transient errors and their backoff.
     temperature, max_tokens : float, int
         Sampling settings sent with every request.
     json_mode : bool
         Send ``response_format={"type": "json_object"}`` (grammar-constrained JSON on
         llama.cpp and most hosted endpoints); off by default since not every server has it.
-    sleep : callable
-        Used for backoff; inject a no-op in tests.
-    backoff, max_backoff : float
-        First backoff delay in seconds, doubled per retry, capped at ``max_backoff``.
     """
 
     def __init__(
@@ -106,16 +103,13 @@ class LlmExtractor:
         *,
         cache_dir: Path | None,
         max_concurrency: int = 4,
-        max_retries: int = 3,
+        retry: RetryPolicy = DEFAULT_RETRY,
         temperature: float = 0.0,
         max_tokens: int = 512,
         json_mode: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
     ) -> None:
-        if max_concurrency < 1 or max_retries < 0:
-            raise ValueError("max_concurrency must be >= 1 and max_retries >= 0")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be >= 1")
         self.model = model
         self.max_concurrency = max_concurrency
         self.prompt_version = EXTRACT_PROMPT_VERSION
@@ -124,13 +118,10 @@ class LlmExtractor:
             model,
             cache_dir=cache_dir,
             prompt_version=EXTRACT_PROMPT_VERSION,
-            max_retries=max_retries,
+            retry=retry,
             temperature=temperature,
             max_tokens=max_tokens,
             json_mode=json_mode,
-            sleep=sleep,
-            backoff=backoff,
-            max_backoff=max_backoff,
         )
 
     @property

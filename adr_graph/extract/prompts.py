@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adr_graph.errors import AdrGraphError
+from adr_graph.errors import LlmReplyError
 from adr_graph.records import AtomCandidate, ElementSchema, Seed, slugify
 
 __all__ = [
@@ -48,22 +48,6 @@ _SYSTEM = (
     "Answer with one JSON object and nothing else."
 )
 
-
-class LlmReplyError(AdrGraphError):
-    """A model reply is not the JSON the extraction prompt asks for.
-
-    Parameters
-    ----------
-    reason : str
-        What is wrong with the reply.
-    reply : str
-        The raw reply text (kept for logs and failure records).
-    """
-
-    def __init__(self, reason: str, reply: str = "") -> None:
-        self.reason = reason
-        self.reply = reply
-        super().__init__(f"malformed model reply: {reason}")
 
 
 class AtomReply(BaseModel):

@@ -14,18 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from ..chat import CachedChat, EmptyReplyError, LlmCallError
-from ..records import Atom, AtomSet, Task, TaskProvenance
-from .parse import TaskReplyError, parse_inputs_reply, parse_second_reply, parse_task_reply
+from .._io import JsonlCheckpoint
+from ..chat import CachedChat
+from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
+from ..records import Atom, AtomSet, GenerationFailure, Task, TaskProvenance
+from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import (
     PROMPTS,
     STDIN_PROMPTS,
@@ -43,8 +41,6 @@ from .tools import ToolSpec, parse_tools_section
 __all__ = [
     "PROMPT_VERSIONS",
     "STDIN_PROMPT_VERSIONS",
-    "GenerationFailure",
-    "JsonlCheckpoint",
     "TaskGenerator",
     "task_id",
 ]
@@ -58,58 +54,6 @@ def task_id(atom_set: AtomSet, model: str) -> str:
         [atom_set.domain, sorted(a.id for a in atom_set.atoms), TASK_PROMPT_VERSION, model]
     )
     return "task-" + hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-class GenerationFailure(BaseModel):
-    """Why no task came out of one atom set."""
-
-    id: str
-    atom_ids: list[str]
-    stage: str  # "task", "inputs" or "second"
-    reason: str
-
-
-class JsonlCheckpoint:
-    """Append-only JSONL of records keyed by ``id``; safe against crashes mid-write."""
-
-    def __init__(self, path: Path, model: type[BaseModel]) -> None:
-        self.path = path
-        self.model = model
-        self._lock = threading.Lock()
-        self.records: dict[str, Any] = {}
-        self._load()
-
-    def _load(self) -> None:
-        if not self.path.exists():
-            return
-        raw = self.path.read_bytes()
-        good_end = 0
-        for line in raw.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break  # a write cut short: dropped, redone by this run
-            try:
-                record = self.model.model_validate_json(line)
-            except ValidationError:
-                log.warning("%s: dropping an unreadable line at byte %d", self.path, good_end)
-                break
-            self.records[record.id] = record  # type: ignore[attr-defined]
-            good_end += len(line)
-        if good_end < len(raw):
-            with self.path.open("r+b") as handle:
-                handle.truncate(good_end)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.records
-
-    def append(self, record: BaseModel) -> None:
-        line = record.model_dump_json() + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
-            self.records[record.id] = record  # type: ignore[attr-defined]
 
 
 #: Recorded on every task: the versions of the three prompts that made it

@@ -18,7 +18,7 @@ import json
 import math
 from typing import Any
 
-from ..errors import AdrGraphError
+from ..errors import HarnessError
 
 __all__ = [
     "MARKER",
@@ -50,9 +50,6 @@ def _adr_normalise(value):
     return repr(value)
 """
 
-
-class HarnessError(AdrGraphError):
-    """A sandboxed run did not print the driver's result."""
 
 
 def generator_program(code: str, *, n: int, seed: int) -> str:

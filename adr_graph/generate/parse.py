@@ -22,7 +22,7 @@ import re
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import AdrGraphError
+from ..errors import TaskReplyError
 
 __all__ = [
     "InputsSpec",
@@ -39,14 +39,6 @@ __all__ = [
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
-
-class TaskReplyError(AdrGraphError):
-    """A model reply does not have the layout or content the prompt asks for."""
-
-    def __init__(self, reason: str, reply: str = "") -> None:
-        self.reason = reason
-        self.reply = reply
-        super().__init__(reason)
 
 
 class TaskDraft(BaseModel):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
-from .parse import TaskReplyError
+from ..errors import TaskReplyError
 
 __all__ = [
     "TASK_TOOLS_PROMPT_VERSION",

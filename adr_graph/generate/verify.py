@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chat import CachedChat, EmptyReplyError, LlmCallError
+from ..chat import CachedChat
+from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Task, Verdict, VerificationRecord
 from ..sandbox import Limits, RunRequest, RunResult, Sandbox
 from .harness import (
@@ -35,7 +36,7 @@ from .harness import (
     validator_program,
 )
 from .mutate import ast_mutants
-from .parse import TaskReplyError, parameter_names, parse_second_reply
+from .parse import parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
 from .tools import ToolSpec, check_tool_calls

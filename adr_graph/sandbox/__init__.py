@@ -11,6 +11,7 @@ SandboxFusion server) and read the :class:`RunResult`.
 
 from __future__ import annotations
 
+from adr_graph.errors import SandboxError
 from adr_graph.sandbox.local import LocalSandbox, probe_isolation, sandbox_env
 from adr_graph.sandbox.records import (
     STATUSES,
@@ -19,7 +20,6 @@ from adr_graph.sandbox.records import (
     RunResult,
     RunStatus,
     Sandbox,
-    SandboxError,
     classify_exit,
 )
 from adr_graph.sandbox.remote import RemoteSandbox, fusion_payload, fusion_result

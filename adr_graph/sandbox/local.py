@@ -39,10 +39,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from adr_graph.errors import SandboxError
 from adr_graph.sandbox._cgroup import RunCgroup, probe_base
 from adr_graph.sandbox._init import INIT_SOURCE, format_limits
 from adr_graph.sandbox._pump import Pipes
-from adr_graph.sandbox.records import RunRequest, RunResult, SandboxError, classify_exit
+from adr_graph.sandbox.records import RunRequest, RunResult, classify_exit
 
 __all__ = ["LocalSandbox", "probe_isolation", "sandbox_env"]
 

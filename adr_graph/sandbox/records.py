@@ -13,8 +13,6 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from adr_graph.errors import AdrGraphError
-
 __all__ = [
     "STATUSES",
     "Limits",
@@ -22,7 +20,6 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "Sandbox",
-    "SandboxError",
     "classify_exit",
 ]
 
@@ -39,9 +36,6 @@ STATUSES: tuple[str, ...] = (
 
 _MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc")
 
-
-class SandboxError(AdrGraphError):
-    """The sandbox itself failed (not the program inside it); check the host setup."""
 
 
 class Limits(BaseModel):

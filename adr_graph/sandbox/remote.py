@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from adr_graph.sandbox.records import RunRequest, RunResult, RunStatus, SandboxError
+from adr_graph.errors import SandboxError
+from adr_graph.sandbox.records import RunRequest, RunResult, RunStatus
 
 __all__ = ["RemoteSandbox", "fusion_payload", "fusion_result"]
 

@@ -11,9 +11,20 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel, Field
 
+from ..errors import StoreError
 from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 
-__all__ = ["DomainStats", "GraphStore", "Projection", "SeedAtoms", "SlotStats", "StoreStats"]
+__all__ = [
+    "DomainStats",
+    "GraphStore",
+    "Projection",
+    "SeedAtoms",
+    "SlotStats",
+    "StoreStats",
+    "merge_atom",
+    "merged_record",
+    "retarget",
+]
 
 
 class SeedAtoms(BaseModel):
@@ -57,6 +68,51 @@ class StoreStats(BaseModel):
     verified_tasks: int = 0
 
 
+def merge_atom(old: Atom, new: Atom) -> Atom:
+    """Combine two records of one atom: union aliases/extractors, keep the longer text.
+
+    >>> a = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["A"], extractors=["static"])
+    >>> b = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["alpha"], extractors=["llm"])
+    >>> merge_atom(a, b).aliases, merge_atom(a, b).extractors
+    (['A', 'alpha'], ['llm', 'static'])
+    """
+    if (old.domain, old.slot) != (new.domain, new.slot):
+        raise StoreError(
+            f"atom {old.id!r} exists in slot {old.domain}/{old.slot}, not {new.domain}/{new.slot}"
+        )
+    aliases = sorted(set(old.aliases) | set(new.aliases) - {old.name})
+    description = (
+        new.description if len(new.description) > len(old.description) else old.description
+    )
+    return old.model_copy(
+        update={
+            "aliases": aliases,
+            "description": description,
+            "extractors": sorted(set(old.extractors) | set(new.extractors)),
+            "embedding": new.embedding if new.embedding is not None else old.embedding,
+        }
+    )
+
+
+def merged_record(keep: Atom, drop: Atom, evidence: MergeEvidence) -> Atom:
+    """``keep`` after absorbing ``drop``: its names become aliases, evidence is appended,
+    and ``keep`` keeps its own embedding (used by every store's ``merge_atoms``)."""
+    as_keep = drop.model_copy(update={"id": keep.id, "slot": keep.slot, "embedding": None})
+    merged = merge_atom(keep, as_keep)
+    merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
+    merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
+    return merged
+
+
+def retarget(atom_ids: Iterable[str], duplicate: str, canonical: str) -> list[str]:
+    """``atom_ids`` with ``duplicate`` replaced by ``canonical``, order kept, no repeats.
+
+    >>> retarget(["a", "dup", "b", "keep"], "dup", "keep")
+    ['a', 'keep', 'b']
+    """
+    return list(dict.fromkeys(canonical if a == duplicate else a for a in atom_ids))
+
+
 @dataclass(frozen=True)
 class Projection:
     """Matrix view of a store that algorithms run on, whatever the backend.
@@ -79,7 +135,11 @@ class Projection:
 
 @runtime_checkable
 class GraphStore(Protocol):
-    """Storage for atoms, seed memberships and derived co-occurrence."""
+    """Storage for atoms, seed memberships and derived co-occurrence.
+
+    A store is a context manager: ``with open_store(location) as store:`` closes it on
+    the way out, committed or not (the caller commits).
+    """
 
     location: str
 
@@ -122,3 +182,7 @@ class GraphStore(Protocol):
     def clear(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> GraphStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -24,12 +24,20 @@ from ..errors import StoreError
 from ..records import EDGE_TYPES, Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 from . import cypher as q
 from ._bolt_session import BoltSession, BoltSettings
-from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
+from .base import (
+    DomainStats,
+    Projection,
+    SeedAtoms,
+    SlotStats,
+    StoreStats,
+    merge_atom,
+    merged_record,
+    retarget,
+)
 from .cooccur import pmi_npmi
-from .embedded import merge_atom, merged_record, retarget
 from .views import association_graph, build_projection
 
-__all__ = ["BoltSettings", "Neo4jStore"]
+__all__ = ["BoltSettings", "Neo4jStore", "forget_schema"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +94,16 @@ def _pairs(atom_ids: Iterable[str]) -> list[tuple[str, str]]:
     return list(combinations(sorted(set(atom_ids)), 2))
 
 
+#: Store locations whose constraints and indexes this process has already set up.
+_SCHEMA_READY: set[str] = set()
+
+
+def forget_schema() -> None:
+    """Make the next open of every Bolt store set up its schema again (after a database
+    was dropped behind this process's back, as tests do)."""
+    _SCHEMA_READY.clear()
+
+
 class Neo4jStore:
     """A :class:`GraphStore` on a Bolt server (Neo4j 5, or ArcadeDB's Bolt endpoint).
 
@@ -103,7 +121,9 @@ class Neo4jStore:
         self.batch_size = batch_size
         self.db = BoltSession(settings)
         self._projection: Projection | None = None
-        self.ensure_schema()
+        if self.location not in _SCHEMA_READY:  # once per process and server/database
+            self.ensure_schema()
+            _SCHEMA_READY.add(self.location)
 
     # -- schema ---------------------------------------------------------------------------
     def ensure_schema(self, vector_dimensions: int | None = None) -> list[str]:

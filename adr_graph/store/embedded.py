@@ -27,62 +27,26 @@ from pydantic import BaseModel
 
 from ..errors import StoreError
 from ..records import Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
-from .base import DomainStats, Projection, SeedAtoms, SlotStats, StoreStats
+from .base import (
+    DomainStats,
+    Projection,
+    SeedAtoms,
+    SlotStats,
+    StoreStats,
+    merge_atom,
+    merged_record,
+    retarget,
+)
 from .cooccur import n_pairs, pmi_npmi
 from .snapshot import current_snapshot, read_snapshot, write_snapshot
 from .views import association_graph, build_projection
 
-__all__ = ["EmbeddedStore", "merge_atom", "merged_record", "retarget"]
+__all__ = ["EmbeddedStore"]
 
 log = logging.getLogger(__name__)
 
 ATOM, SEED, HAS_ATOM = "Atom", "Seed", "HAS_ATOM"
 TASK, COMBINES = "Task", "COMBINES"
-
-
-def merge_atom(old: Atom, new: Atom) -> Atom:
-    """Combine two records of one atom: union aliases/extractors, keep the longer text.
-
-    >>> a = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["A"], extractors=["static"])
-    >>> b = Atom(id="x/s/a", domain="x", slot="s", name="a", aliases=["alpha"], extractors=["llm"])
-    >>> merge_atom(a, b).aliases, merge_atom(a, b).extractors
-    (['A', 'alpha'], ['llm', 'static'])
-    """
-    if (old.domain, old.slot) != (new.domain, new.slot):
-        raise StoreError(
-            f"atom {old.id!r} exists in slot {old.domain}/{old.slot}, not {new.domain}/{new.slot}"
-        )
-    aliases = sorted(set(old.aliases) | set(new.aliases) - {old.name})
-    description = (
-        new.description if len(new.description) > len(old.description) else old.description
-    )
-    return old.model_copy(
-        update={
-            "aliases": aliases,
-            "description": description,
-            "extractors": sorted(set(old.extractors) | set(new.extractors)),
-            "embedding": new.embedding if new.embedding is not None else old.embedding,
-        }
-    )
-
-
-def merged_record(keep: Atom, drop: Atom, evidence: MergeEvidence) -> Atom:
-    """``keep`` after absorbing ``drop``: its names become aliases, evidence is appended,
-    and ``keep`` keeps its own embedding (used by every store's ``merge_atoms``)."""
-    as_keep = drop.model_copy(update={"id": keep.id, "slot": keep.slot, "embedding": None})
-    merged = merge_atom(keep, as_keep)
-    merged.aliases = sorted(set(merged.aliases) | {drop.name} | set(drop.aliases) - {keep.name})
-    merged.merged_from = [*keep.merged_from, *drop.merged_from, evidence]
-    return merged
-
-
-def retarget(atom_ids: Iterable[str], duplicate: str, canonical: str) -> list[str]:
-    """``atom_ids`` with ``duplicate`` replaced by ``canonical``, order kept, no repeats.
-
-    >>> retarget(["a", "dup", "b", "keep"], "dup", "keep")
-    ['a', 'keep', 'b']
-    """
-    return list(dict.fromkeys(canonical if a == duplicate else a for a in atom_ids))
 
 
 class EmbeddedStore:

@@ -171,6 +171,9 @@ def reset_database(server: ArcadeServer) -> None:
     drivers keep working; a transaction in flight at that moment fails, so call it between
     tests.
     """
+    from adr_graph.store.bolt import forget_schema
+
+    forget_schema()
     name = server.database
     if _http(server, f"/api/v1/exists/{name}").get("result") is True:
         _http(server, "/api/v1/server", {"command": f"drop database {name}"})

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from adr_graph.generate.generator import GenerationFailure, JsonlCheckpoint, TaskGenerator, task_id
+from adr_graph._io import JsonlCheckpoint
+from adr_graph.generate.generator import TaskGenerator, task_id
 from adr_graph.generate.harness import HarnessError, outputs_equal, parse_marked
 from adr_graph.generate.mutate import ast_mutants
 from adr_graph.generate.parse import (
@@ -21,7 +22,7 @@ from adr_graph.generate.prompts import (
     build_inputs_messages,
     build_task_messages,
 )
-from adr_graph.records import AtomRef, AtomSet, Task
+from adr_graph.records import AtomRef, AtomSet, GenerationFailure, Task
 from tests.support.fake_openai import FakeOpenAI, Scripted
 
 pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
@@ -240,7 +241,7 @@ def test_endpoint_faults_are_retried_then_recorded(tmp_path: Path, fault: str) -
     failure per set; nothing raises, nothing is written to the tasks file."""
     import time
 
-    from adr_graph.chat import make_client
+    from adr_graph.chat import RetryPolicy, make_client
 
     sleeps: list[float] = []
     status = {"429": 429, "500": 500}.get(fault, 200)
@@ -253,9 +254,7 @@ def test_endpoint_faults_are_retried_then_recorded(tmp_path: Path, fault: str) -
             make_client(url, timeout=0.5),
             "m",
             cache_dir=None,
-            max_retries=2,
-            backoff=0.01,
-            sleep=sleeps.append,
+            retry=RetryPolicy(max_retries=2, backoff=0.01, sleep=sleeps.append),
         )
         tasks = JsonlCheckpoint(tmp_path / "t.jsonl", Task)
         fails = JsonlCheckpoint(tmp_path / "f.jsonl", GenerationFailure)

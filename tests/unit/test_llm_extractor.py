@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from adr_graph.extract.llm import LlmCallError, LlmExtractor, make_client
+from adr_graph.chat import RetryPolicy
+from adr_graph.errors import LlmCallError
+from adr_graph.extract.llm import LlmExtractor, make_client
 from adr_graph.extract.prompts import (
     EXTRACT_PROMPT_VERSION,
     LlmReplyError,
@@ -54,7 +56,7 @@ def _extractor(server: FakeOpenAI, cache: Path | None = None, **kw: Any) -> LlmE
         make_client(server.base_url, timeout=10),
         "fake-model",
         cache_dir=cache,
-        sleep=sleeps.append,
+        retry=RetryPolicy(max_retries=kw.pop("max_retries", 3), sleep=sleeps.append),
         **kw,
     )
     ext.sleeps = sleeps  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from adr_graph.embed import HashingEmbedder
-from adr_graph.generate.generator import GenerationFailure
 from adr_graph.graph_report import (
     cooccurrence_block,
     degrees,
@@ -18,6 +17,7 @@ from adr_graph.graph_report import (
 )
 from adr_graph.records import (
     Atom,
+    GenerationFailure,
     Seed,
     Task,
     TaskProvenance,
@@ -25,9 +25,9 @@ from adr_graph.records import (
     VerificationRecord,
 )
 from adr_graph.task_report import (
+    load_records,
     originality,
     pair_failures,
-    read_jsonl,
     verification_funnel,
 )
 from tests.unit.test_sampler import planted_store
@@ -168,11 +168,11 @@ def test_originality_finds_the_nearest_seed_of_the_domain() -> None:
     assert near["t2"].similarity < 0.5
 
 
-def test_read_jsonl_skips_a_cut_line_and_leaves_the_file_alone(tmp_path: Path) -> None:
+def test_load_records_skips_a_cut_line_and_leaves_the_file_alone(tmp_path: Path) -> None:
     path = tmp_path / "v.jsonl"
     good = task("t1", ["a", "b"], ALL_OK).model_dump_json()
     path.write_text(good + "\n" + good[:40])
     before = path.read_bytes()
-    assert [t.id for t in read_jsonl(path, Task)] == ["t1"]
+    assert [t.id for t in load_records(path, Task)] == ["t1"]
     assert path.read_bytes() == before
-    assert read_jsonl(tmp_path / "missing.jsonl", Task) == []
+    assert load_records(tmp_path / "missing.jsonl", Task) == []

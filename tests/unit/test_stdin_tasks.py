@@ -8,16 +8,12 @@ from typing import Any
 
 import pytest
 
+from adr_graph._io import JsonlCheckpoint
 from adr_graph.chat import CachedChat
+from adr_graph.errors import TaskReplyError
 from adr_graph.export import verl_row
-from adr_graph.generate.generator import (
-    STDIN_PROMPT_VERSIONS,
-    GenerationFailure,
-    JsonlCheckpoint,
-    TaskGenerator,
-    task_id,
-)
-from adr_graph.generate.parse import TaskReplyError, parse_task_reply
+from adr_graph.generate.generator import STDIN_PROMPT_VERSIONS, TaskGenerator, task_id
+from adr_graph.generate.parse import parse_task_reply
 from adr_graph.generate.prompts import (
     build_inputs_messages,
     build_solve_messages,
@@ -25,7 +21,14 @@ from adr_graph.generate.prompts import (
 )
 from adr_graph.generate.prompts_stdin import SOLVE_STDIN_PROMPT_VERSION
 from adr_graph.generate.verify import VerifyOptions, verify_task
-from adr_graph.records import AtomRef, AtomSet, Task, TaskProvenance, VerificationRecord
+from adr_graph.records import (
+    AtomRef,
+    AtomSet,
+    GenerationFailure,
+    Task,
+    TaskProvenance,
+    VerificationRecord,
+)
 from adr_graph.sandbox import Limits, LocalSandbox
 from tests.support.fake_openai import FakeOpenAI, Scripted
 from tests.unit.test_generate import responder

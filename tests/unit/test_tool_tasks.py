@@ -8,13 +8,22 @@ from typing import Any
 
 import pytest
 
+from adr_graph._io import JsonlCheckpoint
+from adr_graph.errors import TaskReplyError
 from adr_graph.export import verl_row
-from adr_graph.generate.generator import GenerationFailure, JsonlCheckpoint, TaskGenerator
-from adr_graph.generate.parse import TaskReplyError, parse_task_reply
+from adr_graph.generate.generator import TaskGenerator
+from adr_graph.generate.parse import parse_task_reply
 from adr_graph.generate.prompts import build_task_messages
 from adr_graph.generate.tools import check_tool_calls, parse_tools_section
 from adr_graph.generate.verify import VerifyOptions, verify_task
-from adr_graph.records import AtomRef, AtomSet, Task, TaskProvenance, VerificationRecord
+from adr_graph.records import (
+    AtomRef,
+    AtomSet,
+    GenerationFailure,
+    Task,
+    TaskProvenance,
+    VerificationRecord,
+)
 from adr_graph.sandbox import Limits, LocalSandbox
 from tests.support.fake_openai import FakeOpenAI, Scripted
 
