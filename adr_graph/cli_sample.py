@@ -14,9 +14,9 @@ from rich.table import Table
 from ._io import atomic_write_text
 from .cli_common import DEFAULT_STORE, JsonOpt, StoreOpt, app, emit_json, open_cli_store
 from .cli_steps import err, progress
-from .coverage import CoverageReport, coverage_report
 from .errors import InputError
 from .records import AtomSet
+from .reports.coverage import CoverageReport, coverage_report
 from .sample import STRATEGIES, PairModel, model_from_store, sample_sets
 from .schema import load_schemas
 
@@ -181,8 +181,8 @@ def coverage_cmd(
 
 
 def _write_html(path: Path, batch: list[AtomSet], model: PairModel, report: CoverageReport) -> None:
-    from .coverage import compatible_pairs
-    from .report import html_report, sampler_figures
+    from .reports.coverage import compatible_pairs
+    from .reports.sampler import html_report, sampler_figures
 
     by_strategy: dict[str, list[AtomSet]] = {}
     for atom_set in batch:

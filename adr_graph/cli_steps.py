@@ -22,7 +22,7 @@ from .canonical import CanonicalReport, canonicalise
 from .cli_common import open_cli_store
 from .embed import CachedEmbedder, EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder
 from .errors import AdrGraphError, InputError
-from .pipeline import Extractor, IngestReport, ingest, is_trainable
+from .ingest import Extractor, IngestReport, ingest, is_trainable
 from .records import AtomCandidate, ElementSchema, Seed
 from .schema import load_schemas
 from .seeds.loader import load_seeds

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from adr_graph.coverage import coverage_report
 from adr_graph.records import AtomSet
+from adr_graph.reports.coverage import coverage_report
 from adr_graph.sample import PairModel, model_from_store, sample_sets, split_seeds
 from adr_graph.sample.model import PairTable
 from adr_graph.schema import load_schemas

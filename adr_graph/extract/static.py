@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from adr_graph.extract.algorithm import extract_algorithm
-from adr_graph.extract.datasci import extract_data_science
+from adr_graph.extract.data_science import extract_data_science
 from adr_graph.extract.found import Found
-from adr_graph.extract.tooluse import extract_tool_usage
+from adr_graph.extract.tool_usage import extract_tool_usage
 from adr_graph.records import AtomCandidate, ElementSchema, Seed, slugify
 
 __all__ = ["EXTRACTOR_NAME", "extract_many", "extract_static"]

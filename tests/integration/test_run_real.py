@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adr_graph.graph_report import example_queries
+from adr_graph.reports.graph import example_queries
 from adr_graph.store import BoltSettings
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]

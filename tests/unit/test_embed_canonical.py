@@ -250,7 +250,7 @@ def test_canonicalise_stores_embeddings_and_is_deterministic() -> None:
 
 
 def test_reingest_after_merge_feeds_the_canonical_atom() -> None:
-    from adr_graph.pipeline import ingest, merged_ids
+    from adr_graph.ingest import ingest, merged_ids
     from adr_graph.records import AtomCandidate, Seed
     from adr_graph.schema import load_schemas
 

@@ -8,13 +8,6 @@ import numpy as np
 import pytest
 
 from adr_graph.embed import HashingEmbedder
-from adr_graph.graph_report import (
-    cooccurrence_block,
-    degrees,
-    embedding_map,
-    example_queries,
-    slot_table,
-)
 from adr_graph.records import (
     Atom,
     GenerationFailure,
@@ -24,7 +17,14 @@ from adr_graph.records import (
     Verdict,
     VerificationRecord,
 )
-from adr_graph.task_report import (
+from adr_graph.reports.graph import (
+    cooccurrence_block,
+    degrees,
+    embedding_map,
+    example_queries,
+    slot_table,
+)
+from adr_graph.reports.tasks import (
     load_records,
     originality,
     pair_failures,

@@ -11,8 +11,13 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adr_graph.coverage import coverage_report, gini, mean_jaccard_distance, normalised_entropy
 from adr_graph.records import Atom, AtomEdge, AtomSet
+from adr_graph.reports.coverage import (
+    coverage_report,
+    gini,
+    mean_jaccard_distance,
+    normalised_entropy,
+)
 from adr_graph.sample import (
     PairModel,
     PairTable,

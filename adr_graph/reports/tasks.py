@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel
 
-from ._io import read_jsonl
-from .embed import Embedder, l2_normalise
-from .records import GenerationFailure, Seed, Task
+from .._io import read_jsonl
+from ..embed import Embedder, l2_normalise
+from ..records import GenerationFailure, Seed, Task
 
 __all__ = [
     "FunnelStage",

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .records import Atom
-from .schema import default_schema_dir
-from .store.base import Projection
+from ..records import Atom
+from ..schema import default_schema_dir
+from ..store.base import Projection
 
 __all__ = [
     "CooccurrenceBlock",

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_text
-from .errors import MissingExtraError
-from .records import AtomSet
+from .._io import atomic_write_text
+from ..errors import MissingExtraError
+from ..records import AtomSet
 
 __all__ = [
     "atom_usage",

@@ -23,8 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel
 
-from .records import AtomSet
-from .sample.model import PairModel
+from ..records import AtomSet
+from ..sample.model import PairModel
 
 __all__ = [
     "CoverageReport",
