@@ -134,7 +134,6 @@ class SentenceTransformerEmbedder:
     name = "all-MiniLM-L6-v2"
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 128) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -143,7 +142,7 @@ class SentenceTransformerEmbedder:
         if not path.exists():
             raise AdrGraphError(f"{path}: embedding model folder not found")
         self.batch_size = batch_size
-        self.model: Any = SentenceTransformer(str(path), device="cpu")
+        self.model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         if hasattr(self.model, "get_embedding_dimension"):
             dim = self.model.get_embedding_dimension()
         else:  # sentence-transformers < 5

@@ -78,6 +78,8 @@ def verl_row(task: Task, index: int) -> dict[str, Any]:
             "mutation_score": (task.verification.mutation_score if task.verification else None),
             "difficulty": task.difficulty,
             "provenance": task.provenance.model_dump_json(),
+            "license": ", ".join(task.provenance.licenses) or "unknown",
+            "sources": ", ".join(task.provenance.sources),
         },
     }
 

@@ -276,6 +276,9 @@ class TaskProvenance(_Record):
     prompt_version: str
     model: str
     sampler: dict[str, Any] = Field(default_factory=dict)
+    #: corpora (package==version) and licenses of the seeds the task cites (set on export)
+    sources: list[str] = Field(default_factory=list)
+    licenses: list[str] = Field(default_factory=list)
 
 
 class Task(_Record):

@@ -29,6 +29,8 @@ import numpy as np
 from .._io import atomic_write_text
 from ..errors import MissingExtraError
 from ..records import AtomSet
+from ..sample.model import PairModel
+from .coverage import CoverageReport, compatible_pairs
 
 __all__ = [
     "atom_usage",
@@ -40,6 +42,7 @@ __all__ = [
     "plot_histograms",
     "plot_lorenz",
     "sampler_figures",
+    "write_coverage_html",
 ]
 
 
@@ -178,3 +181,19 @@ def html_report(
     parts.append("</body></html>")
     atomic_write_text(path, "\n".join(parts))
     return path
+
+
+def write_coverage_html(
+    path: Path, batch: Sequence[AtomSet], model: PairModel, report: CoverageReport
+) -> Path:
+    """The coverage report of ``batch`` (figures per strategy, and the metrics table) as
+    one self-contained HTML file."""
+    by_strategy: dict[str, list[AtomSet]] = {}
+    for atom_set in batch:
+        by_strategy.setdefault(atom_set.strategy, []).append(atom_set)
+    domains = {s.domain for s in batch}
+    ids = model.atom_ids
+    compatible = {(ids[a], ids[b]) for a, b in compatible_pairs(model, domains).tolist()}
+    in_domain = [a for a, d in zip(ids, model.domains, strict=True) if d in domains]
+    figures = sampler_figures(by_strategy, compatible, in_domain)
+    return html_report(path, "adr-graph coverage", figures, [("Coverage", report.model_dump())])

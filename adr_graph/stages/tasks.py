@@ -1,0 +1,276 @@
+"""Task stages: sample atom sets, generate tasks, verify them, export the kept ones.
+
+Each takes opened collaborators (store or pair model, generator, sandbox, solver) and
+returns a report; outputs are resumable JSONL checkpoints or atomic writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .._io import JsonlCheckpoint, atomic_write_text, read_jsonl
+from ..errors import InputError
+from ..records import Atom, AtomSet, ElementSchema, GenerationFailure, Task, TaskOutcome
+from ..reports.coverage import CoverageReport, coverage_report
+from ..sample import PairModel, sample_sets
+from ..seeds.loader import iter_seeds
+from ..store.base import GraphStore
+from .progress import OnProgress, Steps
+
+if TYPE_CHECKING:
+    from ..generate.generator import TaskGenerator
+    from ..generate.verify import VerifyOptions
+    from ..sandbox import Sandbox
+
+__all__ = [
+    "GenerateReport",
+    "SampleReport",
+    "VerifyReport",
+    "domains_with_atoms",
+    "examples_for",
+    "generate_tasks",
+    "read_tasks",
+    "sample_batch",
+    "split_count",
+    "verify_tasks",
+    "write_sets",
+]
+
+
+def split_count(n: int, parts: int) -> list[int]:
+    """``n`` split into ``parts`` near-equal counts, larger ones first.
+
+    >>> split_count(7, 3)
+    [3, 2, 2]
+    """
+    return [n // parts + (1 if k < n % parts else 0) for k in range(parts)]
+
+
+class SampleReport(BaseModel):
+    """Sampled sets, their coverage, and the domains left out (with why)."""
+
+    sets: list[AtomSet]
+    coverage: CoverageReport
+    skipped: dict[str, str] = Field(default_factory=dict)
+
+
+def domains_with_atoms(model: PairModel, schemas: Mapping[str, ElementSchema]) -> list[str]:
+    """The schema domains that hold at least one atom in the model, sorted."""
+    present = set(np.unique(model.domains).tolist()) if len(model.atom_ids) else set()
+    return sorted(d for d in schemas if d in present)
+
+
+def sample_batch(
+    model: PairModel,
+    schemas: Mapping[str, ElementSchema],
+    n: int,
+    *,
+    strategy: str = "novelty",
+    seed: int = 0,
+    domain: str | None = None,
+    on_progress: OnProgress | None = None,
+) -> SampleReport:
+    """``n`` atom sets of ``domain``, or split over the domains the store holds.
+
+    A domain missing atoms in a required slot is skipped (and named in ``skipped``) when
+    no ``domain`` was asked for; asked for, it is an :class:`InputError`.
+    """
+    if domain is not None and domain not in schemas:
+        raise InputError(
+            f"unknown domain {domain!r}; choose from {', '.join(sorted(schemas))}", field="--domain"
+        )
+    domains = [domain] if domain else domains_with_atoms(model, schemas)
+    if not domains:
+        raise InputError("the store holds no atoms; run `adr-graph ingest` first", field="--store")
+    steps = Steps("sample", on_progress)
+    sets: list[AtomSet] = []
+    skipped: dict[str, str] = {}
+    with steps.task(f"sampling ({strategy})", total=n) as advance:
+        for dom, count in zip(domains, split_count(n, len(domains)), strict=True):
+            if not count:
+                continue
+            try:
+                sets += sample_sets(
+                    model,
+                    schemas[dom],
+                    count,
+                    strategy=strategy,
+                    seed=seed,
+                    on_set=lambda _s: advance(),
+                )
+            except InputError as exc:
+                if domain is not None:
+                    raise
+                skipped[dom] = exc.reason
+                steps.note(f"no sets for {dom}: {exc.reason}", warning=True)
+    if not sets:
+        raise InputError(
+            "no domain of the store can fill its slots: " + "; ".join(skipped.values()),
+            field="--domain",
+        )
+    return SampleReport(sets=sets, coverage=coverage_report(sets, model), skipped=skipped)
+
+
+def write_sets(sets: Sequence[AtomSet], path: Path) -> None:
+    """Atom sets as JSONL, atomically."""
+    atomic_write_text(path, "".join(s.model_dump_json() + "\n" for s in sets))
+
+
+def examples_for(
+    store: GraphStore, atom_ids: set[str], seeds_file: Path
+) -> dict[str, list[tuple[str, str]]]:
+    """Up to three ``(seed_id, statement)`` examples per atom, from the seeds JSONL."""
+    wanted = {a: store.atom_seeds(a)[:3] for a in atom_ids}
+    needed = {s for ids in wanted.values() for s in ids}
+    statements = {
+        s.id: s.statement for s in iter_seeds(seeds_file, skip_bad=True) if s.id in needed
+    }
+    return {a: [(s, statements[s]) for s in ids if s in statements] for a, ids in wanted.items()}
+
+
+class GenerateReport(BaseModel):
+    out: str
+    new: int
+    failed: int
+    skipped: int
+    failures_file: str
+    model: str
+    seed_examples: int = 0
+
+
+def _checkpoints(out: Path) -> tuple[JsonlCheckpoint, JsonlCheckpoint]:
+    tasks = JsonlCheckpoint(out, Task)
+    failures = JsonlCheckpoint(out.with_name(out.name + ".failures.jsonl"), GenerationFailure)
+    for checkpoint in (tasks, failures):  # both files exist after a run, even when empty
+        if not checkpoint.path.exists():
+            atomic_write_text(checkpoint.path, "")
+    return tasks, failures
+
+
+def generate_tasks(
+    sets: Sequence[AtomSet],
+    store: GraphStore,
+    generator: TaskGenerator,
+    out: Path,
+    *,
+    seeds_file: Path | None = None,
+    retry_failed: bool = False,
+    on_progress: OnProgress | None = None,
+) -> GenerateReport:
+    """A task for every set not yet in ``out`` (or its failures file), with up to three
+    seed statements per atom from ``seeds_file`` as examples."""
+    steps = Steps("generate", on_progress)
+    atom_ids = {a.id for s in sets for a in s.atoms}
+    atoms: dict[str, Atom] = {a: atom for a in atom_ids if (atom := store.get_atom(a))}
+    examples: dict[str, list[tuple[str, str]]] = {}
+    if seeds_file is not None and seeds_file.is_file():
+        examples = examples_for(store, atom_ids, seeds_file)
+    else:
+        steps.note(
+            f"no seeds file at {seeds_file}: tasks are written without seed examples "
+            "(fetch seeds, or pass --seeds)",
+            warning=True,
+        )
+    tasks, failures = _checkpoints(out)
+    with steps.task(f"generating tasks ({generator.model})", total=len(sets)) as advance:
+        new, failed, skipped = generator.generate_many(
+            list(sets),
+            atoms,
+            examples,
+            tasks,
+            failures,
+            on_done=lambda _r: advance(),
+            retry_failed=retry_failed,
+        )
+    steps.note(
+        f"generated {new} task(s), {failed} failed, {skipped} already done "
+        f"({generator.http_calls} HTTP calls) -> {out}"
+    )
+    return GenerateReport(
+        out=str(out),
+        new=new,
+        failed=failed,
+        skipped=skipped,
+        failures_file=str(failures.path),
+        model=generator.model,
+        seed_examples=sum(len(v) for v in examples.values()),
+    )
+
+
+def read_tasks(path: Path) -> list[Task]:
+    """Tasks of a JSONL file; a bad line is an :class:`InputError` naming it."""
+    if not path.is_file():
+        raise InputError("no such tasks file", path=str(path))
+    read = read_jsonl(path, Task)
+    read.raise_if_bad()
+    return list(read.records.values())
+
+
+class VerifyReport(BaseModel):
+    out: str
+    verified: int
+    failed: int
+    failed_steps: dict[str, int]
+    network_isolated: bool
+    outcomes_written_to: str | None = None
+
+
+def verify_tasks(
+    tasks: Sequence[Task],
+    out: Path,
+    sandbox: Sandbox,
+    opts: VerifyOptions,
+    *,
+    solver: Any = None,
+    store: GraphStore | None = None,
+    on_progress: OnProgress | None = None,
+) -> VerifyReport:
+    """Verify every task not yet in ``out``; feed all outcomes to ``store`` when given."""
+    from ..generate.verify import verify_task
+
+    steps = Steps("verify", on_progress)
+    done = JsonlCheckpoint(out, Task)
+    with steps.task("verifying in the sandbox", total=len(tasks)) as advance:
+        for task in tasks:
+            if task.id not in done:
+                done.append(verify_task(task, sandbox, opts, solver))
+            advance()
+    finished: list[Task] = list(done.records.values())
+    outcomes = [_outcome(t) for t in finished]
+    if store is not None and outcomes:
+        store.record_outcomes(outcomes)
+        store.commit()
+    verified = sum(o.verified for o in outcomes)
+    reasons = Counter(
+        v.step
+        for t in finished
+        for v in (t.verification.verdicts if t.verification else [])
+        if not v.ok
+    )
+    steps.note(
+        f"verified {verified} of {len(outcomes)} task(s) -> {out}"
+        + (f"; outcomes written to {store.location}" if store is not None else "")
+    )
+    return VerifyReport(
+        out=str(out),
+        verified=verified,
+        failed=len(outcomes) - verified,
+        failed_steps=dict(reasons),
+        network_isolated=bool(getattr(sandbox, "network_isolation", False)),
+        outcomes_written_to=store.location if store is not None else None,
+    )
+
+
+def _outcome(task: Task) -> TaskOutcome:
+    return TaskOutcome(
+        task_id=task.id,
+        domain=task.domain,
+        atom_ids=task.provenance.atom_ids,
+        verified=bool(task.verification and task.verification.verified),
+    )
