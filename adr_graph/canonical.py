@@ -40,6 +40,8 @@ __all__ = [
     "api_key",
     "canonicalise",
     "complexity_in",
+    "embedded_with",
+    "embedder_mismatch",
     "errors_in",
     "guard_key",
     "merge_allowed",
@@ -271,7 +273,7 @@ def _reembed_survivors(
     fresh = embedder.encode([atom_text(a) for a in merged if a is not None])
     vectors[survivors] = fresh
     store.upsert_atoms(
-        a.model_copy(update={"embedding": v.tolist()})
+        a.model_copy(update={"embedding": v.tolist(), "embedder": embedder.name})
         for a, v in zip(merged, fresh, strict=True)
         if a is not None
     )
@@ -287,7 +289,8 @@ def _canonicalise_group(
     merge_threshold, similar_low, k = thresholds
     vectors = embedder.encode([atom_text(a) for a in atoms])
     store.upsert_atoms(
-        a.model_copy(update={"embedding": v.tolist()}) for a, v in zip(atoms, vectors, strict=True)
+        a.model_copy(update={"embedding": v.tolist(), "embedder": embedder.name})
+        for a, v in zip(atoms, vectors, strict=True)
     )
     groups: dict[int, list[int]] = {}
     if len(atoms) > 1:
@@ -338,3 +341,28 @@ def canonicalise(
     report.cache_hits = getattr(embedder, "hits", 0) - hits0
     report.cache_misses = getattr(embedder, "misses", 0) - misses0
     return report
+
+
+def embedded_with(store: GraphStore) -> str | None:
+    """The embedder whose vectors the store's atoms carry (``"<n>-dimensional"`` for atoms
+    embedded before stores recorded it), or ``None`` when no atom is embedded."""
+    for atom in store.iter_atoms():
+        if atom.embedding is not None:
+            return atom.embedder or f"{len(atom.embedding)}-dimensional"
+    return None
+
+
+def embedder_mismatch(found: str | None, wanted: str, dim: int) -> bool:
+    """Whether canonicalising with ``wanted`` (``dim`` wide) would re-embed a store whose
+    atoms carry ``found``.
+
+    >>> embedder_mismatch(None, "hashing-256", 256), embedder_mismatch("a", "a", 384)
+    (False, False)
+    >>> embedder_mismatch("all-MiniLM-L6-v2", "hashing-256", 256)
+    True
+    >>> embedder_mismatch("384-dimensional", "all-MiniLM-L6-v2", 384)
+    False
+    """
+    if found is None or found == wanted:
+        return False
+    return found != f"{dim}-dimensional"

@@ -28,8 +28,6 @@ __all__ = ["CachedChat", "EmptyReplyError", "LlmCallError", "make_client"]
 log = logging.getLogger(__name__)
 
 
-
-
 def _openai() -> ModuleType:
     try:
         import openai

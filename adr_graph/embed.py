@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -29,12 +28,14 @@ from .errors import AdrGraphError, MissingExtraError
 from .records import Atom
 
 __all__ = [
+    "EMBEDDER_DIMS",
     "CachedEmbedder",
     "Embedder",
     "EmbeddingCache",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
     "atom_text",
+    "embedder_name",
     "l2_normalise",
 ]
 
@@ -264,3 +265,16 @@ class CachedEmbedder:
 
     def save(self) -> None:
         self.cache.save()
+
+
+def embedder_name(kind: str) -> str:
+    """The name an ``--embedder`` kind records on the atoms it embeds.
+
+    >>> embedder_name("minilm"), embedder_name("hashing")
+    ('all-MiniLM-L6-v2', 'hashing-256')
+    """
+    return {"minilm": SentenceTransformerEmbedder.name, "hashing": "hashing-256"}.get(kind, kind)
+
+
+#: Vector width of each ``--embedder`` kind.
+EMBEDDER_DIMS = {"minilm": 384, "hashing": 256}

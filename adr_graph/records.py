@@ -184,6 +184,8 @@ class Atom(_Record):
     description: str = ""
     aliases: list[str] = Field(default_factory=list)
     embedding: list[float] | None = None
+    #: the embedder that made ``embedding`` (e.g. ``all-MiniLM-L6-v2``)
+    embedder: str | None = None
     frequency: int = Field(default=0, ge=0)
     extractors: list[str] = Field(default_factory=list)
     merged_from: list[MergeEvidence] = Field(default_factory=list)

@@ -49,7 +49,6 @@ _SYSTEM = (
 )
 
 
-
 class AtomReply(BaseModel):
     """One atom as the model reports it."""
 

@@ -51,7 +51,6 @@ def _adr_normalise(value):
 """
 
 
-
 def generator_program(code: str, *, n: int, seed: int) -> str:
     """Generated input generator + a driver that prints ``n`` inputs."""
     return f"""{code}

@@ -40,7 +40,6 @@ __all__ = [
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
-
 class TaskDraft(BaseModel):
     """What the task prompt yields: the task and its reference solution."""
 

@@ -37,7 +37,6 @@ STATUSES: tuple[str, ...] = (
 _MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc")
 
 
-
 class Limits(BaseModel):
     """Resource limits for one run.
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..errors import MissingExtraError
+from ..errors import InputError, MissingExtraError
 from ..records import AtomSet, ElementSchema, Seed
 from ..sample import model_from_store
 from ..store.base import GraphStore, StoreStats
@@ -124,23 +124,28 @@ def run_pipeline(
         on_progress=on_progress,
     )
     model = model_from_store(store)
-    sampled = sample_batch(model, schemas, n_sets, on_progress=on_progress)
     sets_path = out_dir / "sets.jsonl"
-    write_sets(sampled.sets, sets_path)
-    html = _coverage_html(out_dir / "coverage.html", sampled.sets, model, sampled, on_progress)
-    tasks = None
-    if tools is not None and n_tasks:
-        chosen = pick_spread(sampled.sets, n_tasks)
-        tasks = _task_half(store, chosen, tools, out_dir, seeds_file, on_progress)
+    try:
+        sampled = sample_batch(model, schemas, n_sets, on_progress=on_progress)
+    except InputError as exc:  # the graph is built; no domain can fill its slots yet
+        Steps("sample", on_progress).note(f"no atom sets: {exc.reason}", warning=True)
+        sampled = None
+    write_sets(sampled.sets if sampled else [], sets_path)
+    html = tasks = None
+    if sampled is not None:
+        html = _coverage_html(out_dir / "coverage.html", sampled.sets, model, sampled, on_progress)
+        if tools is not None and n_tasks:
+            chosen = pick_spread(sampled.sets, n_tasks)
+            tasks = _task_half(store, chosen, tools, out_dir, seeds_file, on_progress)
     by_domain: dict[str, int] = {}
-    for atom_set in sampled.sets:
+    for atom_set in sampled.sets if sampled else []:
         by_domain[atom_set.domain] = by_domain.get(atom_set.domain, 0) + 1
     return RunReport(
         ingest=ingested.as_dict(),
         sets=str(sets_path),
-        sets_count=len(sampled.sets),
+        sets_count=sum(by_domain.values()),
         sets_by_domain=by_domain,
-        coverage=sampled.coverage.model_dump(),
+        coverage=sampled.coverage.model_dump() if sampled else {},
         coverage_html=html,
         tasks=tasks,
         stats=store.stats(),

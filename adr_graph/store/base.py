@@ -90,6 +90,7 @@ def merge_atom(old: Atom, new: Atom) -> Atom:
             "description": description,
             "extractors": sorted(set(old.extractors) | set(new.extractors)),
             "embedding": new.embedding if new.embedding is not None else old.embedding,
+            "embedder": new.embedder if new.embedding is not None else old.embedder,
         }
     )
 

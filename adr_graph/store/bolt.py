@@ -59,6 +59,7 @@ def _atom_row(atom: Atom) -> dict[str, Any]:
         "aliases": list(atom.aliases),
         "extractors": list(atom.extractors),
         "embedding": atom.embedding,
+        "embedder": atom.embedder,
         "merged_from": json.dumps([m.model_dump() for m in atom.merged_from]),
         "merged_count": len(atom.merged_from),
     }
@@ -75,6 +76,7 @@ def _atom(props: dict[str, Any], frequency: int) -> Atom:
         aliases=list(props.get("aliases") or []),
         extractors=list(props.get("extractors") or []),
         embedding=[float(x) for x in props["embedding"]] if props.get("embedding") else None,
+        embedder=props.get("embedder"),
         frequency=frequency,
         merged_from=[MergeEvidence.model_validate(m) for m in merged],
     )

@@ -101,7 +101,7 @@ UNWIND $rows AS r
 MERGE (a:Atom {id: r.id})
 SET a.domain = r.domain, a.slot = r.slot, a.name = r.name, a.description = r.description,
     a.aliases = r.aliases, a.extractors = r.extractors, a.embedding = r.embedding,
-    a.merged_from = r.merged_from, a.merged_count = r.merged_count
+    a.embedder = r.embedder, a.merged_from = r.merged_from, a.merged_count = r.merged_count
 """
 
 EXISTING_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) RETURN a.id AS id"

@@ -144,10 +144,29 @@ def test_errors_are_one_line(
     assert "Traceback" not in err
 
 
-def test_empty_store_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "stats", "--store", str(tmp_path / "new"), "--json")
-    assert code == 0
-    assert json.loads(out)["seeds"] == 0
+@pytest.mark.parametrize("command", [["stats"], ["sample", "-n", "2"], ["coverage", "--sets", "x"]])
+def test_read_commands_refuse_a_missing_store(
+    command: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x").write_text('{"domain": "algorithm", "atoms": [], "strategy": "s", "rng_seed": 0}\n')
+    missing = tmp_path / "typo"
+    code, out, err = run_cli(capsys, *command, "--store", str(missing), "--json")
+    assert code == 2 and out == ""
+    assert f"no store at {missing}" in err and len(err.strip().splitlines()) == 1
+    assert not missing.exists()
+
+
+def test_a_url_that_is_not_bolt_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "stats", "--store", "http://localhost:7474")
+    assert code == 2 and "neither a store directory nor a bolt://" in err
+    assert not (tmp_path / "http:").exists()
 
 
 def test_store_from_environment(

@@ -46,7 +46,7 @@ def test_import_refuses_a_non_empty_store_without_replace(
     other = tmp_path / "other"
     run_cli(capsys, "export", "--out", str(other), "--store", str(store))
     code, out, err = run_cli(capsys, "import", str(other), "--store", str(store))
-    assert code == 1 and out == "" and "--replace" in err
+    assert code == 2 and out == "" and "--replace" in err
     code, _, err = run_cli(capsys, "import", str(other), "--store", str(store), "--replace")
     assert code == 0, err
     assert EmbeddedStore(store).stats().atoms == 4

