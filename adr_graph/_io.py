@@ -7,6 +7,7 @@ such a file (or any JSONL of records) without touching it, reporting bad lines.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -26,6 +27,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_writer",
     "fsync_dir",
+    "parse_record",
     "read_jsonl",
 ]
 
@@ -110,10 +112,29 @@ class JsonlRecords(Generic[M]):
             )
 
 
-def _line_error(path: Path, number: int, exc: ValidationError) -> InputError:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or None
-    return InputError(first["msg"], path=str(path), line=number, field=where)
+def parse_record(line: str | bytes, model: type[M], path: Path | str, number: int) -> M:
+    """One JSONL line as a ``model`` record; errors name the file, line, column or field.
+
+    >>> class R(BaseModel):
+    ...     id: str
+    >>> parse_record('{"id": 1', R, "r.jsonl", 7)
+    Traceback (most recent call last):
+    adr_graph.errors.InputError: r.jsonl:7: invalid JSON: Expecting ',' delimiter (column 9)
+    """
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=number
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError("line is not valid UTF-8", path=str(path), line=number) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        raise InputError(first["msg"], path=str(path), line=number, field=where) from None
 
 
 def read_jsonl(path: Path, model: type[M]) -> JsonlRecords[M]:
@@ -142,9 +163,9 @@ def read_jsonl(path: Path, model: type[M]) -> JsonlRecords[M]:
             out.torn_tail = True
             break
         try:
-            record = model.model_validate_json(line)
-        except ValidationError as exc:
-            out.bad_lines.append(_line_error(path, number, exc))
+            record = parse_record(line, model, path, number)
+        except InputError as exc:
+            out.bad_lines.append(exc)
             continue
         out.records[record.id] = record  # type: ignore[attr-defined]
     return out

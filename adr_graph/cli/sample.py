@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
+from .._io import parse_record
 from ..errors import InputError
 from ..records import AtomSet
 from ..reports.coverage import CoverageReport, coverage_report
@@ -28,17 +28,11 @@ def read_sets(path: Path) -> list[AtomSet]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InputError(f"cannot read atom sets: {exc.strerror}", path=str(path)) from exc
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(AtomSet.model_validate_json(line))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or None
-            raise InputError(first["msg"], path=str(path), line=number, field=field) from exc
-    return out
+    return [
+        parse_record(line, AtomSet, path, number)
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
 
 
 def sample_cmd(

@@ -99,6 +99,15 @@ def score_sets(
     return SetScores(novelty, compat, min_comp, div, total, unseen)
 
 
+def _plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one.
+
+    >>> _plural(1, "seed"), _plural(3, "earlier set")
+    ('1 seed', '3 earlier sets')
+    """
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> ScoreBreakdown:
     """Score breakdown with per-pair evidence for one set."""
     scores = score_sets(model, ids[None, :], weights)
@@ -109,12 +118,13 @@ def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> Sco
     cos, used = model.embedding_cosine(i, j), model.used(i, j)
     pairs = []
     for x in range(len(i)):
-        reasons = [f"seen together in {counts[x]} seeds" if counts[x] else "never seen together"]
+        seen = int(counts[x])
+        reasons = [f"seen together in {_plural(seen, 'seed')}" if seen else "never seen together"]
         reasons.append(f"neighbourhood cosine {nbr[x]:.3f}")
         if not np.isnan(cos[x]):
             reasons.append(f"embedding cosine {cos[x]:.3f}")
         if used[x]:
-            reasons.append(f"used together in {int(used[x])} earlier sets")
+            reasons.append(f"used together in {_plural(int(used[x]), 'earlier set')}")
         if comp[x] < model.weights.threshold:
             reasons.append("below the compatibility threshold")
         pairs.append(

@@ -45,13 +45,13 @@ class SeedLoadResult:
 
 
 def _validation_error(exc: ValidationError, where: str, line: int) -> InputError:
-    first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first.get("loc", ())) or None
-    message = first.get("msg", "invalid value")
-    more = exc.error_count() - 1
-    if more:
-        message += f" (and {more} more error{'s' if more > 1 else ''} on this line)"
-    return InputError(message, path=where, line=line, field=loc)
+    """Every problem of the line in one message: missing fields together, then the rest."""
+    problems = exc.errors()
+    missing = [".".join(map(str, e["loc"])) for e in problems if e["type"] == "missing"]
+    others = [e for e in problems if e["type"] != "missing"]
+    parts = [f"missing field(s) {', '.join(repr(m) for m in missing)}"] if missing else []
+    parts += [f"field {'.'.join(map(str, e['loc']))!r}: {e['msg']}" for e in others]
+    return InputError("; ".join(parts), path=where, line=line)
 
 
 def _parse_line(
@@ -73,13 +73,23 @@ def _parse_line(
         raise InputError(
             f"expected a JSON object, got {type(data).__name__}", path=where, line=line
         )
+    domain = data.get("domain")
+    if allowed is not None and isinstance(domain, str) and domain not in allowed:
+        raise InputError(
+            f"unknown domain {domain!r}; use one of {', '.join(sorted(allowed))}",
+            path=where,
+            line=line,
+            field="domain",
+        )
+    data.setdefault("source", Path(where).name)  # documented defaults of a minimal seed
+    data.setdefault("license", "unknown")
     try:
         seed = Seed.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc, where, line) from None
     if allowed is not None and seed.domain not in allowed:
         raise InputError(
-            f"domain {seed.domain!r} is not allowed here; use one of {', '.join(sorted(allowed))}",
+            f"unknown domain {seed.domain!r}; use one of {', '.join(sorted(allowed))}",
             path=where,
             line=line,
             field="domain",
