@@ -28,8 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: no <bool> metavars on flags
 )
-seeds_app = typer.Typer(help="Seed corpora.", no_args_is_help=True)
+seeds_app = typer.Typer(help="Seed corpora.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(seeds_app, name="seeds")
 
 seeds_app.command("fetch")(graph.seeds_fetch)

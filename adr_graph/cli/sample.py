@@ -48,7 +48,11 @@ def sample_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write the sets as JSONL.")] = None,
     history: Annotated[
         list[Path] | None,
-        typer.Option("--history", help="Earlier sets (JSONL) whose atoms and pairs count as used."),
+        typer.Option(
+            "--history",
+            metavar="SETS.jsonl",
+            help="Earlier sets (JSONL) whose atoms and pairs count as used.",
+        ),
     ] = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
