@@ -16,7 +16,7 @@ from typing import Any
 
 from adr_graph.extract.constraints import find_constraints, normalise_math_text
 from adr_graph.extract.found import Found
-from adr_graph.extract.lexicon import LEETCODE_TOPICS, SCENARIOS, pick_labels
+from adr_graph.extract.lexicon import pick_labels
 from adr_graph.extract.patterns import TECHNIQUE_ORDER, detect_techniques, has_loop
 from adr_graph.extract.pycode import (
     CodeFacts,
@@ -26,6 +26,7 @@ from adr_graph.extract.pycode import (
     parse_code,
 )
 from adr_graph.extract.structures import STRUCTURE_ORDER, detect_structures
+from adr_graph.lexicons import lexicon
 from adr_graph.records import Seed
 
 __all__ = [
@@ -36,7 +37,10 @@ __all__ = [
 ]
 
 
-FALLBACK_SCENARIO = "general computation"
+_SCENARIO_TABLE = lexicon("algorithm").keywords["scenarios"]
+SCENARIOS = _SCENARIO_TABLE.as_lexicon()
+FALLBACK_SCENARIO = _SCENARIO_TABLE.fallback or "general computation"
+LEETCODE_TOPICS = lexicon("algorithm").slot_maps["leetcode_topics"]
 
 _TEXT_STRUCTURES: tuple[tuple[str, str], ...] = (
     ("linked list", r"linked list|\blistnode\b"),

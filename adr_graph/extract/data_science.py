@@ -14,22 +14,22 @@ import ast
 import re
 
 from adr_graph.extract.dsapi import library_calls, rank_apis
-from adr_graph.extract.dslexicon import (
-    API_SCHEMAS,
-    CATEGORY_GOALS,
-    DATA_SCHEMAS,
-    OUTPUT_TYPES,
-    TASK_GOALS,
-)
 from adr_graph.extract.found import Found
 from adr_graph.extract.lexicon import rank_labels
 from adr_graph.extract.pycode import CodeFacts, code_facts, dotted_name, parse_code
+from adr_graph.lexicons import lexicon
 from adr_graph.records import Seed
 
 __all__ = ["docstring_section", "extract_data_science", "output_types"]
 
-FALLBACK_SCHEMA = "tabular dataframe"
-FALLBACK_GOAL = "data transformation"
+_LEX = lexicon("data_science")
+DATA_SCHEMAS = _LEX.keywords["data_schemas"].as_lexicon()
+TASK_GOALS = _LEX.keywords["task_goals"].as_lexicon()
+FALLBACK_SCHEMA = _LEX.keywords["data_schemas"].fallback or "tabular dataframe"
+FALLBACK_GOAL = _LEX.keywords["task_goals"].fallback or "data transformation"
+API_SCHEMAS = _LEX.pairs["api_schemas"].entries
+OUTPUT_TYPES = _LEX.pairs["output_types"].entries
+CATEGORY_GOALS = _LEX.maps["category_goals"].entries
 
 _Func = ast.FunctionDef | ast.AsyncFunctionDef
 _OUTPUT_HEAD = re.compile(

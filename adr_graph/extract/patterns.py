@@ -31,39 +31,6 @@ from adr_graph.extract.pycode import CodeFacts, dotted_name
 
 __all__ = ["TECHNIQUE_ORDER", "detect_techniques", "has_loop"]
 
-#: Canonical technique names, most specific first; detectors report in this order.
-TECHNIQUE_ORDER: tuple[str, ...] = (
-    "dynamic programming",
-    "memoization",
-    "binary search",
-    "bfs",
-    "dfs",
-    "backtracking",
-    "divide and conquer",
-    "shortest path",
-    "topological sort",
-    "two pointers",
-    "sliding window",
-    "prefix sum",
-    "greedy",
-    "bit manipulation",
-    "number theory",
-    "combinatorics",
-    "enumeration",
-    "counting",
-    "sorting with key",
-    "sorting",
-    "recursion",
-    "regular expressions",
-    "string manipulation",
-    "linear algebra",
-    "numerical methods",
-    "simulation",
-    "randomization",
-    "digit manipulation",
-    "math",
-)
-
 _MATH_MODULES = ("math", "cmath", "fractions", "decimal", "statistics")
 _STR_METHODS = frozenset(
     {
@@ -304,6 +271,7 @@ def _math(facts: CodeFacts) -> bool:
     )
 
 
+#: Detectors by canonical technique name, most specific first (the order results come in).
 _DETECTORS: dict[str, Callable[[CodeFacts], bool]] = {
     "dynamic programming": detect_table_dp,
     "memoization": _memoization,
@@ -345,6 +313,9 @@ _DETECTORS: dict[str, Callable[[CodeFacts], bool]] = {
     "digit manipulation": _digit_manipulation,
     "math": _math,
 }
+
+#: Canonical technique names, most specific first.
+TECHNIQUE_ORDER: tuple[str, ...] = tuple(_DETECTORS)
 
 
 def detect_techniques(facts: CodeFacts) -> list[str]:

@@ -17,29 +17,6 @@ from adr_graph.extract.pycode import CodeFacts, dotted_name
 
 __all__ = ["STRUCTURE_ORDER", "detect_structures"]
 
-#: Canonical data-structure names, most specific first.
-STRUCTURE_ORDER: tuple[str, ...] = (
-    "trie",
-    "union-find",
-    "heap",
-    "deque",
-    "queue",
-    "graph",
-    "binary tree",
-    "tree",
-    "linked list",
-    "monotonic stack",
-    "stack",
-    "matrix",
-    "counter",
-    "hash map",
-    "hash set",
-    "numpy array",
-    "tuple",
-    "string",
-    "array",
-)
-
 _STACK_NAME = re.compile(r"^(?:.*_)?(?:stack|stk|st)$", re.IGNORECASE)
 _GRAPH_NAME = re.compile(r"graph|adj|neighbo|^g$|^edges_of$", re.IGNORECASE)
 _GRID_NAME = re.compile(r"grid|matrix|board|^mat$|^maze$", re.IGNORECASE)
@@ -205,6 +182,7 @@ def _trie(facts: CodeFacts) -> bool:
     )
 
 
+#: Detectors by canonical data-structure name, most specific first (the order results come in).
 _DETECTORS: dict[str, Callable[[CodeFacts], bool]] = {
     "trie": _trie,
     "union-find": _union_find,
@@ -226,6 +204,9 @@ _DETECTORS: dict[str, Callable[[CodeFacts], bool]] = {
     "string": _string,
     "array": _array,
 }
+
+#: Canonical data-structure names, most specific first.
+STRUCTURE_ORDER: tuple[str, ...] = tuple(_DETECTORS)
 
 
 def detect_structures(facts: CodeFacts) -> list[str]:

@@ -17,12 +17,16 @@ from typing import Any
 
 from adr_graph.extract.found import Found
 from adr_graph.extract.lexicon import pick_labels, rank_labels
-from adr_graph.extract.toollexicon import CLASS_OBJECTIVES, CLASS_TOOLS, OBJECTIVES
+from adr_graph.lexicons import lexicon
 from adr_graph.records import Seed
 
 __all__ = ["category_of", "extract_tool_usage", "parse_call"]
 
-FALLBACK_OBJECTIVE = "general request"
+_LEX = lexicon("tool_usage")
+OBJECTIVES = _LEX.keywords["objectives"].as_lexicon()
+FALLBACK_OBJECTIVE = _LEX.keywords["objectives"].fallback or "general request"
+CLASS_TOOLS = _LEX.maps["class_tools"].entries
+CLASS_OBJECTIVES = _LEX.maps["class_objectives"].entries
 _DESCRIPTION_LIMIT = 200
 
 _LOGIC: tuple[tuple[str, tuple[str, ...]], ...] = (
