@@ -50,6 +50,7 @@ __all__ = [
     "open_cli_store",
     "settings_from",
     "solver_chat",
+    "store_exists",
 ]
 
 err = Console(stderr=True)
@@ -117,6 +118,12 @@ def emit_json(payload: Any) -> None:
 
 def _plain(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether ``--store`` names a Bolt server or a directory holding a store."""
+    location = settings.store
+    return is_bolt_uri(location) or current_snapshot(Path(location)) is not None
 
 
 def open_cli_store(settings: Settings, *, create: bool = False) -> GraphStore:

@@ -38,6 +38,7 @@ from .common import (
     make_embedder,
     open_cli_store,
     settings_from,
+    store_exists,
 )
 
 __all__ = ["corpus_names", "parse_params", "print_stats"]
@@ -308,8 +309,13 @@ def export_cmd(
     settings = settings_from(store=store)
     if tasks is not None:
         band, loaded = parse_band(keep_band), read_tasks(tasks)
-        with open_cli_store(settings) as opened:
-            report = export_tasks(loaded, out, fmt, store=opened, band=band, on_progress=Reporter())
+        if store is None and not store_exists(settings):  # tasks carry their licenses
+            report = export_tasks(loaded, out, fmt, band=band, on_progress=Reporter())
+        else:
+            with open_cli_store(settings) as opened:
+                report = export_tasks(
+                    loaded, out, fmt, store=opened, band=band, on_progress=Reporter()
+                )
         if as_json:
             emit_json(report)
         return

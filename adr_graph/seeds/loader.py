@@ -47,6 +47,10 @@ class SeedLoadResult:
 def _validation_error(exc: ValidationError, where: str, line: int) -> InputError:
     """Every problem of the line in one message: missing fields together, then the rest."""
     problems = exc.errors()
+    if len(problems) == 1:
+        only = problems[0]
+        loc = ".".join(map(str, only["loc"])) or None
+        return InputError(only["msg"], path=where, line=line, field=loc)
     missing = [".".join(map(str, e["loc"])) for e in problems if e["type"] == "missing"]
     others = [e for e in problems if e["type"] != "missing"]
     parts = [f"missing field(s) {', '.join(repr(m) for m in missing)}"] if missing else []

@@ -19,6 +19,7 @@ from .progress import OnProgress, Steps
 __all__ = [
     "TASK_FORMATS",
     "ExportReport",
+    "SeedCitations",
     "copy_store",
     "export_tasks",
     "parse_band",
@@ -50,25 +51,35 @@ def parse_band(value: str | None) -> tuple[float, float] | None:
     return low, high
 
 
-def with_seed_licenses(tasks: Sequence[Task], store: GraphStore) -> list[Task]:
-    """``tasks`` with ``provenance.sources`` and ``provenance.licenses`` filled from the
-    seeds they cite: the example seeds shown to the model, else up to three seeds of each
-    of their atoms."""
-    seeds = {m.seed_id: m for m in store.iter_memberships()}
-    out = []
-    for task in tasks:
+class SeedCitations:
+    """Sources and licenses of a store's seeds, to stamp on the tasks that cite them."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.rows = {
+            m.seed_id: (m.source, m.license or "unknown") for m in store.iter_memberships()
+        }
+
+    def cite(self, task: Task) -> Task:
+        """``task`` with ``provenance.sources``/``licenses`` of the seeds it cites: the
+        example seeds shown to the model, else up to three seeds of each of its atoms."""
         cited = task.provenance.seed_ids or [
-            s for a in task.provenance.atom_ids for s in store.atom_seeds(a)[:3]
+            s for a in task.provenance.atom_ids for s in self.store.atom_seeds(a)[:3]
         ]
-        rows = [seeds[s] for s in dict.fromkeys(cited) if s in seeds]
+        rows = [self.rows[s] for s in dict.fromkeys(cited) if s in self.rows]
         provenance = task.provenance.model_copy(
             update={
-                "sources": sorted({r.source for r in rows}),
-                "licenses": sorted({r.license or "unknown" for r in rows}),
+                "sources": sorted({source for source, _ in rows}),
+                "licenses": sorted({license for _, license in rows}),
             }
         )
-        out.append(task.model_copy(update={"provenance": provenance}))
-    return out
+        return task.model_copy(update={"provenance": provenance})
+
+
+def with_seed_licenses(tasks: Sequence[Task], store: GraphStore) -> list[Task]:
+    """``tasks`` stamped with their seeds' sources and licenses (see :class:`SeedCitations`)."""
+    citations = SeedCitations(store)
+    return [citations.cite(t) for t in tasks]
 
 
 class ExportReport(BaseModel):
@@ -76,6 +87,7 @@ class ExportReport(BaseModel):
     format: str
     tasks: int
     licenses: list[str]
+    without_license: int = 0
 
 
 def export_tasks(
@@ -88,7 +100,8 @@ def export_tasks(
     on_progress: OnProgress | None = None,
 ) -> ExportReport:
     """Write the verified tasks (within ``band`` of difficulty) as ``jsonl`` or ``verl``
-    parquet; with ``store``, each carries its seeds' sources and licenses."""
+    parquet; with ``store``, each is stamped with its seeds' sources and licenses again
+    (tasks carry them from generation; a task that carries none is counted)."""
     if fmt not in TASK_FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(TASK_FORMATS)}")
     kept = keep(tasks, band)
@@ -96,11 +109,21 @@ def export_tasks(
         kept = with_seed_licenses(kept, store)
     count = write_verl_parquet(kept, out) if fmt == "verl" else write_jsonl(kept, out)
     licenses = sorted({lic for t in kept for lic in t.provenance.licenses})
-    Steps("export", on_progress).note(
+    unlicensed = sum(not t.provenance.licenses for t in kept)
+    steps = Steps("export", on_progress)
+    steps.note(
         f"exported {count} verified task(s) as {fmt} to {out}"
         + (f" (licenses: {', '.join(licenses)})" if licenses else "")
     )
-    return ExportReport(out=str(out), format=fmt, tasks=count, licenses=licenses)
+    if unlicensed:
+        steps.note(
+            f"{unlicensed} task(s) carry no seed license; export with --store set to the "
+            "store they were generated from",
+            warning=True,
+        )
+    return ExportReport(
+        out=str(out), format=fmt, tasks=count, licenses=licenses, without_license=unlicensed
+    )
 
 
 def copy_store(

@@ -79,8 +79,9 @@ class RunReport(BaseModel):
 def pick_spread(sets: Sequence[AtomSet], n: int) -> list[AtomSet]:
     """Up to ``n`` sets taken round-robin over their domains (in first-seen order).
 
-    >>> from adr_graph.records import AtomSet
-    >>> sets = [AtomSet(domain=d, atoms=[], strategy="s", rng_seed=0) for d in "aabbc"]
+    >>> from adr_graph.records import AtomRef, AtomSet
+    >>> ref = AtomRef(id="x/s/a", slot="s", name="a")
+    >>> sets = [AtomSet(domain=d, atoms=[ref], strategy="s", rng_seed=0) for d in "aabbc"]
     >>> [s.domain for s in pick_spread(sets, 4)]
     ['a', 'b', 'c', 'a']
     """

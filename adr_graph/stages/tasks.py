@@ -21,6 +21,7 @@ from ..reports.coverage import CoverageReport, coverage_report
 from ..sample import PairModel, sample_sets
 from ..seeds.loader import iter_seeds
 from ..store.base import GraphStore
+from .export import SeedCitations
 from .progress import OnProgress, Steps
 
 if TYPE_CHECKING:
@@ -144,13 +145,25 @@ class GenerateReport(BaseModel):
     seed_examples: int = 0
 
 
-def _checkpoints(out: Path) -> tuple[JsonlCheckpoint, JsonlCheckpoint]:
-    tasks = JsonlCheckpoint(out, Task)
+def _checkpoints(out: Path, citations: SeedCitations) -> tuple[JsonlCheckpoint, JsonlCheckpoint]:
+    tasks = _CitingCheckpoint(out, citations)
     failures = JsonlCheckpoint(out.with_name(out.name + ".failures.jsonl"), GenerationFailure)
     for checkpoint in (tasks, failures):  # both files exist after a run, even when empty
         if not checkpoint.path.exists():
             atomic_write_text(checkpoint.path, "")
     return tasks, failures
+
+
+class _CitingCheckpoint(JsonlCheckpoint):
+    """A task checkpoint that stamps each task with its seeds' sources and licenses."""
+
+    def __init__(self, path: Path, citations: SeedCitations) -> None:
+        super().__init__(path, Task)
+        self.citations = citations
+
+    def append(self, record: BaseModel) -> None:
+        assert isinstance(record, Task)
+        super().append(self.citations.cite(record))
 
 
 def generate_tasks(
@@ -177,7 +190,7 @@ def generate_tasks(
             "(fetch seeds, or pass --seeds)",
             warning=True,
         )
-    tasks, failures = _checkpoints(out)
+    tasks, failures = _checkpoints(out, SeedCitations(store))
     with steps.task(f"generating tasks ({generator.model})", total=len(sets)) as advance:
         new, failed, skipped = generator.generate_many(
             list(sets),

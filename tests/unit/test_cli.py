@@ -10,7 +10,6 @@ import pytest
 
 from adr_graph.cli import main
 from tests.support.fake_openai import FakeOpenAI, Scripted
-from tests.unit.test_corpora import WHEEL_NAMES, make_wheel
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -22,23 +21,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
         main(argv)
     out, err = capsys.readouterr()
     return int(exc.value.code or 0), out, err
-
-
-@pytest.fixture(autouse=True)
-def _cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Embedding and LLM caches go under tmp_path, never into the working tree."""
-    monkeypatch.setenv("ADR_GRAPH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("ADR_GRAPH_MODEL", raising=False)
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Path:
-    wheels = tmp_path / "cache" / "wheels"
-    wheels.mkdir(parents=True)
-    for name in WHEEL_NAMES:
-        make_wheel(name, wheels)
-    return tmp_path / "cache"
 
 
 @pytest.fixture
@@ -152,7 +134,9 @@ def test_read_commands_refuse_a_missing_store(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "x").write_text('{"domain": "algorithm", "atoms": [], "strategy": "s", "rng_seed": 0}\n')
+    ref = {"id": "algorithm/technique/bfs", "slot": "technique", "name": "bfs"}
+    row = {"domain": "algorithm", "atoms": [ref], "strategy": "s", "rng_seed": 0}
+    (tmp_path / "x").write_text(json.dumps(row) + "\n")
     missing = tmp_path / "typo"
     code, out, err = run_cli(capsys, *command, "--store", str(missing), "--json")
     assert code == 2 and out == ""

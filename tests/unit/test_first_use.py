@@ -11,7 +11,7 @@ from adr_graph.export import verl_row
 from adr_graph.records import Task, TaskProvenance, Verdict, VerificationRecord
 from adr_graph.store import EmbeddedStore
 from tests.support.fake_openai import FakeOpenAI
-from tests.unit.test_cli import _cache_env, _llm_reply, cache, run_cli  # noqa: F401  (fixtures)
+from tests.unit.test_cli import _llm_reply, run_cli
 
 ALGO = [
     {"id": f"a{i}", "domain": "algorithm", "statement": text}
