@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   -> builds .venv and runs the whole pipeline on the embedded store
-#   make test   -> builds .venv and runs lint, type checks and the whole test suite
+#   make demo   -> builds .venv, runs the whole pipeline on the embedded store, then has the
+#                  local Qwen2.5-Coder-1.5B write and verify a few tasks (TASKS=0: skip that)
+#   make test   -> builds .venv and runs lint, format and type checks and every test, with coverage
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
+TASKS ?= 4
 demo: $(STAMP)
-	$(BIN)/adr-graph run
+	@if [ "$(TASKS)" != "0" ]; then $(MAKE) --no-print-directory $(LLM_STAMP); fi
+	VENV=$(VENV) TASKS=$(TASKS) bash scripts/demo.sh
 
 # llama-cpp-python[server] + the SmolLM2 GGUF for the real-model test (compiles, ~10 min once)
 $(LLM_STAMP): $(STAMP) scripts/llm-server.sh
@@ -33,6 +36,7 @@ $(BOLT_STAMP): $(STAMP) scripts/arcadedb.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check adr_graph tests benchmarks
+	$(BIN)/ruff format --check adr_graph tests benchmarks
 	$(BIN)/mypy
 
 test: lint $(LLM_STAMP) $(BOLT_STAMP)

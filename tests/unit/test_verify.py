@@ -176,6 +176,9 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
         )
     assert code == 0, err
     assert json.loads(out)["new"] == 2
+    assert "without seed examples" in err  # no seeds file in this cache: said, not silent
+    written = [json.loads(line)["provenance"] for line in tasks.read_text().splitlines()]
+    assert all(p["licenses"] and p["sources"] for p in written)  # stamped at generation
     code, out, err = run_cli(
         capsys,
         "verify",
