@@ -27,7 +27,7 @@ def default_schema_dir() -> Path:
         if (candidate / "algorithm.json").is_file():
             return candidate
     raise SchemaError(
-        f"no element schemas found next to {here}; reinstall adr-graph or pass --schema-dir"
+        f"no element schemas found next to {here}; reinstall adr-graph or set ADR_GRAPH_SCHEMA_DIR"
     )
 
 

@@ -10,11 +10,9 @@ query. Every statement is in :mod:`adr_graph.store.cypher`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import combinations
 from typing import Any
 
 import networkx as nx
@@ -23,6 +21,7 @@ import numpy as np
 from ..errors import StoreError
 from ..records import EDGE_TYPES, Atom, AtomEdge, Cooccurrence, MergeEvidence, TaskOutcome
 from . import cypher as q
+from ._bolt_rows import atom_from_props, atom_row, chunks, membership_from_row, seed_pairs
 from ._bolt_session import BoltSession, BoltSettings
 from .base import (
     DomainStats,
@@ -42,58 +41,6 @@ __all__ = ["BoltSettings", "Neo4jStore", "forget_schema"]
 log = logging.getLogger(__name__)
 
 PAGE = 5000
-
-
-def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-def _atom_row(atom: Atom) -> dict[str, Any]:
-    return {
-        "id": atom.id,
-        "domain": atom.domain,
-        "slot": atom.slot,
-        "name": atom.name,
-        "description": atom.description,
-        "aliases": list(atom.aliases),
-        "extractors": list(atom.extractors),
-        "embedding": atom.embedding,
-        "embedder": atom.embedder,
-        "merged_from": json.dumps([m.model_dump() for m in atom.merged_from]),
-        "merged_count": len(atom.merged_from),
-    }
-
-
-def _atom(props: dict[str, Any], frequency: int) -> Atom:
-    merged = json.loads(props.get("merged_from") or "[]")
-    return Atom(
-        id=props["id"],
-        domain=props["domain"],
-        slot=props["slot"],
-        name=props["name"],
-        description=props.get("description") or "",
-        aliases=list(props.get("aliases") or []),
-        extractors=list(props.get("extractors") or []),
-        embedding=[float(x) for x in props["embedding"]] if props.get("embedding") else None,
-        embedder=props.get("embedder"),
-        frequency=frequency,
-        merged_from=[MergeEvidence.model_validate(m) for m in merged],
-    )
-
-
-def _membership(row: dict[str, Any]) -> SeedAtoms:
-    return SeedAtoms(
-        seed_id=row["seed_id"],
-        domain=row["domain"],
-        source=row["source"],
-        license=row["license"] or "",
-        atom_ids=sorted(row["atom_ids"]),
-    )
-
-
-def _pairs(atom_ids: Iterable[str]) -> list[tuple[str, str]]:
-    return list(combinations(sorted(set(atom_ids)), 2))
 
 
 #: Store locations whose constraints and indexes this process has already set up.
@@ -154,9 +101,9 @@ class Neo4jStore:
         pending: dict[str, Atom] = {}
         for atom in atoms:
             pending[atom.id] = merge_atom(pending[atom.id], atom) if atom.id in pending else atom
-        for batch in _chunks(list(pending.values()), self.batch_size):
+        for batch in chunks(list(pending.values()), self.batch_size):
             stored = {a.id: a for a in self._get_atoms([a.id for a in batch])}
-            rows = [_atom_row(merge_atom(stored[a.id], a) if a.id in stored else a) for a in batch]
+            rows = [atom_row(merge_atom(stored[a.id], a) if a.id in stored else a) for a in batch]
             self.db.write(q.WRITE_ATOMS, rows=rows)
         self._projection = None
         return len(pending)
@@ -171,7 +118,7 @@ class Neo4jStore:
         latest: dict[str, SeedAtoms] = {}
         for row in rows:
             latest[row.seed_id] = row
-        for batch in _chunks(list(latest.values()), self.batch_size):
+        for batch in chunks(list(latest.values()), self.batch_size):
             self._membership_batch(batch)
         self._projection = None
         return len(latest)
@@ -189,8 +136,8 @@ class Neo4jStore:
         old = {r["seed"]: r["atoms"] for r in self.db.read(q.OLD_MEMBERSHIPS, ids=ids)}
         delta: Counter[tuple[str, str]] = Counter()
         for row in batch:
-            delta.subtract(_pairs(old.get(row.seed_id, [])))
-            delta.update(_pairs(row.atom_ids))
+            delta.subtract(seed_pairs(old.get(row.seed_id, [])))
+            delta.update(seed_pairs(row.atom_ids))
         changes = [{"a": a, "b": b, "n": n} for (a, b), n in sorted(delta.items()) if n]
         shrunk = [{"a": a, "b": b} for (a, b), n in sorted(delta.items()) if n < 0]
         seeds = [row.model_dump(exclude={"atom_ids"}) for row in batch]
@@ -221,7 +168,7 @@ class Neo4jStore:
             if unknown:
                 raise StoreError(f"{kind} edge refers to unknown atom {unknown[0]!r}")
             statement = q.typed_edge_statements(kind)["write"]
-            for batch in _chunks(rows, self.batch_size):
+            for batch in chunks(rows, self.batch_size):
                 self.db.write(statement, rows=batch)
             count += len(rows)
         return count
@@ -229,7 +176,7 @@ class Neo4jStore:
     def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int:
         """Record verification outcomes as ``Task`` nodes ``COMBINES`` their atoms."""
         latest = {o.task_id: o for o in outcomes}
-        for batch in _chunks(list(latest.values()), self.batch_size):
+        for batch in chunks(list(latest.values()), self.batch_size):
             found = self._existing(a for o in batch for a in o.atom_ids)
             for outcome in batch:
                 missing = [a for a in outcome.atom_ids if a not in found]
@@ -275,7 +222,7 @@ class Neo4jStore:
             for row in self._memberships_of(self.atom_seeds(duplicate))
         ]
         self.set_memberships(moved)
-        self.db.write(q.WRITE_ATOMS, rows=[_atom_row(merged_record(keep, drop, evidence))])
+        self.db.write(q.WRITE_ATOMS, rows=[atom_row(merged_record(keep, drop, evidence))])
         tasks = [
             o.model_copy(update={"atom_ids": retarget(o.atom_ids, duplicate, canonical)})
             for o in self.iter_outcomes()
@@ -288,7 +235,7 @@ class Neo4jStore:
     # -- reads ------------------------------------------------------------------------------
     def _get_atoms(self, ids: list[str]) -> list[Atom]:
         rows = self.db.read(q.GET_ATOMS, ids=ids)
-        return [_atom(r["props"], int(r["frequency"])) for r in rows]
+        return [atom_from_props(r["props"], int(r["frequency"])) for r in rows]
 
     def get_atom(self, atom_id: str) -> Atom | None:
         found = self._get_atoms([atom_id])
@@ -298,7 +245,7 @@ class Neo4jStore:
         after = ""
         while True:
             rows = self.db.read(q.PAGE_ATOMS, after=after, domain=domain, slot=slot, limit=PAGE)
-            yield from (_atom(r["props"], int(r["frequency"])) for r in rows)
+            yield from (atom_from_props(r["props"], int(r["frequency"])) for r in rows)
             if len(rows) < PAGE:
                 return
             after = rows[-1]["props"]["id"]
@@ -307,14 +254,14 @@ class Neo4jStore:
         after = ""
         while True:
             rows = self.db.read(q.PAGE_SEEDS, after=after, limit=PAGE)
-            yield from (_membership(r) for r in rows)
+            yield from (membership_from_row(r) for r in rows)
             if len(rows) < PAGE:
                 return
             after = rows[-1]["seed_id"]
 
     def _memberships_of(self, seed_ids: list[str]) -> list[SeedAtoms]:
         rows = self.db.read(q.SEEDS_BY_ID, ids=seed_ids)
-        return [_membership(r) for r in rows]
+        return [membership_from_row(r) for r in rows]
 
     def seed_atoms(self, seed_id: str) -> list[str]:
         return [r["id"] for r in self.db.read(q.SEED_ATOMS, id=seed_id)]
@@ -417,7 +364,7 @@ class Neo4jStore:
             for r in freq_rows
             if r["stored"] != r["frequency"]
         ]
-        for batch in _chunks(stale, self.batch_size):
+        for batch in chunks(stale, self.batch_size):
             self.db.write(q.SET_FREQUENCIES, rows=batch)
         pairs = self.db.read(q.ALL_COOCCURRENCE)
         if pairs:
@@ -431,7 +378,7 @@ class Neo4jStore:
                 for r, p, x in zip(pairs, pmi, npmi, strict=True)
                 if r["npmi"] is None or abs(float(r["npmi"]) - float(x)) > 1e-9
             ]
-            for batch in _chunks(rows, self.batch_size):
+            for batch in chunks(rows, self.batch_size):
                 self.db.write(q.SET_ASSOCIATION, rows=batch)
         log.info("refreshed %d frequencies and the association of %d pairs", len(stale), len(pairs))
 

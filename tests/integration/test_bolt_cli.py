@@ -104,3 +104,30 @@ def test_run_on_a_bolt_store(
     assert {k: v for k, v in embedded.items() if k != "store"} == {
         k: v for k, v in stats.items() if k != "store"
     }
+
+
+def test_the_bolt_schema_is_set_up_once_per_process(
+    bolt_env: str,
+    bolt_settings: BoltSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from adr_graph.store.bolt import Neo4jStore, forget_schema
+
+    forget_schema()
+    calls: list[str] = []
+    real = Neo4jStore.ensure_schema
+
+    def counting(self: Neo4jStore, vector_dimensions: int | None = None) -> list[str]:
+        calls.append(self.location)
+        return real(self, vector_dimensions)
+
+    monkeypatch.setattr(Neo4jStore, "ensure_schema", counting)
+    rich_graph(EmbeddedStore(tmp_path / "src"))
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "src"), "--store", bolt_env)
+    assert code == 0, err
+    for _ in range(2):
+        code, _, err = run_cli(capsys, "stats", "--store", bolt_env, "--json")
+        assert code == 0, err
+    assert len(calls) == 1
