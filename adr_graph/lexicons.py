@@ -15,15 +15,14 @@ rank_labels`), ``maps`` (key -> label), ``pairs`` (ordered ``[pattern, label]`` 
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import SchemaError
 from .records import ElementSchema
-from .schema import default_schema_dir, load_schemas
+from .schema import default_schema_dir, load_schemas, read_data_file
 
 __all__ = ["DomainLexicon", "KeywordTable", "lexicon", "load_lexicon", "load_lexicons"]
 
@@ -89,18 +88,7 @@ class DomainLexicon(_Table):
 
 def load_lexicon(path: Path, schema: ElementSchema) -> DomainLexicon:
     """Read one lexicon file and check every slot it names against ``schema``."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SchemaError(f"{path}: cannot read lexicon: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemaError(f"{path}: invalid TOML: {exc}") from exc
-    try:
-        found = DomainLexicon.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise SchemaError(f"{path}: field {where!r}: {first['msg']}") from exc
+    found = read_data_file(path, DomainLexicon)
     if found.domain != schema.domain:
         raise SchemaError(f"{path}: field 'domain': is {found.domain!r}, not {schema.domain!r}")
     slots = {s.name for s in schema.slots}

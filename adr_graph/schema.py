@@ -10,14 +10,18 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import SchemaError
 from .records import ElementSchema
 
-__all__ = ["default_schema_dir", "load_schema_file", "load_schemas"]
+__all__ = ["default_schema_dir", "load_schema_file", "load_schemas", "read_data_file"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def default_schema_dir() -> Path:
@@ -31,20 +35,30 @@ def default_schema_dir() -> Path:
     )
 
 
-def load_schema_file(path: Path) -> ElementSchema:
-    """Read and validate one domain schema, naming the file and field on error."""
+def read_data_file(path: Path, model: type[M]) -> M:
+    """A ``.json`` or ``.toml`` data file validated as ``model``; a :class:`SchemaError`
+    names the file and the line or field on any problem."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SchemaError(f"{path}: cannot read schema: {exc.strerror}") from exc
+        raise SchemaError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        raw = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaError(f"{path}: invalid TOML: {exc}") from exc
     try:
-        schema = ElementSchema.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise SchemaError(f"{path}: field {where!r}: {first['msg']}") from exc
+
+
+def load_schema_file(path: Path) -> ElementSchema:
+    """Read and validate one domain schema, naming the file and field on error."""
+    schema = read_data_file(path, ElementSchema)
     if schema.domain != path.stem:
         raise SchemaError(
             f"{path}: field 'domain': is {schema.domain!r} but the file is named "
