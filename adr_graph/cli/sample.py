@@ -13,10 +13,10 @@ from rich.table import Table
 from .._io import parse_record
 from ..errors import InputError
 from ..records import AtomSet
-from ..reports.coverage import CoverageReport, coverage_report
+from ..reports.coverage import CoverageReport
 from ..sample import STRATEGIES, model_from_store
 from ..schema import load_schemas
-from ..stages import sample_batch, write_sets
+from ..stages import report_coverage, sample_batch, write_sets
 from .common import JsonOpt, Reporter, StoreOpt, emit_json, err, open_cli_store, settings_from
 
 __all__ = ["coverage_cmd", "read_sets", "sample_cmd"]
@@ -119,23 +119,10 @@ def coverage_cmd(
 ) -> None:
     """Coverage of a batch of atom sets: pairs, never-seen pairs, usage spread, diversity."""
     batch = read_sets(sets)
-    if not batch:
-        raise InputError("no atom sets in the file", path=str(sets))
     with open_cli_store(settings_from(store=store)) as opened:
-        model = model_from_store(opened)
-    missing = sorted({a.id for s in batch for a in s.atoms if a.id not in model.index})
-    if missing:
-        raise InputError(
-            f"{len(missing)} atom(s) are not in the store, e.g. {missing[0]!r}; "
-            "use the store the sets were sampled from",
-            path=str(sets),
+        report = report_coverage(
+            opened, batch, html=html_out, source=str(sets), on_progress=Reporter()
         )
-    report = coverage_report(batch, model)
-    if html_out is not None:
-        from ..reports.sampler import write_coverage_html
-
-        write_coverage_html(html_out, batch, model, report)
-        err.print(f"wrote {html_out}")
     if as_json:
         emit_json(report)
     else:

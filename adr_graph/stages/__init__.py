@@ -13,7 +13,7 @@ sample                    :func:`sample_batch`
 generate                  :func:`generate_tasks`
 verify                    :func:`verify_tasks`
 export                    :func:`export_tasks`, :func:`copy_store`
-report                    :func:`~adr_graph.reports.coverage.coverage_report`
+report                    :func:`report_coverage`
 run (all of them)         :func:`run_pipeline`
 ========================  ==================================================
 """
@@ -30,6 +30,7 @@ from .graph import (
     load_seed_file,
 )
 from .progress import OnProgress, ProgressEvent, Steps, quiet
+from .report import report_coverage
 from .run import RunReport, TaskTools, run_pipeline
 from .tasks import (
     GenerateReport,
@@ -65,6 +66,7 @@ __all__ = [
     "parse_band",
     "quiet",
     "read_tasks",
+    "report_coverage",
     "run_pipeline",
     "sample_batch",
     "split_count",

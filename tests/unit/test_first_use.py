@@ -52,6 +52,10 @@ def test_sample_splits_over_the_domains_the_store_holds(
     assert code == 0, err
     doc = json.loads(out)
     assert doc["count"] == 4 and {s["domain"] for s in doc["sets"]} == {"algorithm"}
+    reasons = [r for s in doc["sets"] for p in s["score"]["pairs"] for r in p["reasons"]]
+    assert reasons and not [r for r in reasons if r.endswith(" 1 seeds")]
+    if strategy == "cooccur-walk":  # pairs of one seed: the singular
+        assert "seen together in 1 seed" in reasons
 
 
 def test_minimal_seeds_get_documented_defaults(algo_store: Path) -> None:

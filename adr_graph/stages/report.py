@@ -1,0 +1,44 @@
+"""Report stage: how a batch of atom sets covers the graph, as numbers and as one HTML file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import InputError
+from ..records import AtomSet
+from ..reports.coverage import CoverageReport, coverage_report
+from ..sample import model_from_store
+from ..store.base import GraphStore
+from .progress import OnProgress, Steps
+
+__all__ = ["report_coverage"]
+
+
+def report_coverage(
+    store: GraphStore,
+    sets: Sequence[AtomSet],
+    *,
+    html: Path | None = None,
+    source: str = "",
+    on_progress: OnProgress | None = None,
+) -> CoverageReport:
+    """Coverage of ``sets`` over the store's pair model; with ``html``, also the figures in
+    one self-contained file. Sets naming atoms the store lacks are an input error."""
+    if not sets:
+        raise InputError("no atom sets in the file", path=source or None)
+    model = model_from_store(store)
+    missing = sorted({a.id for s in sets for a in s.atoms if a.id not in model.index})
+    if missing:
+        raise InputError(
+            f"{len(missing)} atom(s) are not in the store, e.g. {missing[0]!r}; "
+            "use the store the sets were sampled from",
+            path=source or None,
+        )
+    report = coverage_report(list(sets), model)
+    if html is not None:
+        from ..reports.sampler import write_coverage_html
+
+        write_coverage_html(html, list(sets), model, report)
+        Steps("report", on_progress).note(f"wrote {html}")
+    return report
