@@ -130,7 +130,11 @@ def _summary(report: RunReport, endpoint: bool) -> None:
             f"tasks     {t.generate.new + t.generate.skipped} written, {t.generate.failed} "
             f"failed -> {t.tasks}"
         )
-        lines.append(f"verified  {t.verify.verified} of {t.verify.verified + t.verify.failed}")
+        failed_at = ", ".join(f"{k} {n}" for k, n in sorted(t.verify.failed_steps.items()))
+        lines.append(
+            f"verified  {t.verify.verified} of {t.verify.verified + t.verify.failed}"
+            + (f" (failed at: {failed_at})" if failed_at else "")
+        )
         lines.append(f"exported  {t.exported} -> {t.train_jsonl}, {t.train_parquet}")
     elif not endpoint:
         lines.append(

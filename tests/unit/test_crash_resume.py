@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,19 +43,26 @@ def cli(args: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def kill_then_finish(
-    args: list[str], cwd: Path, env: dict[str, str], seconds: float, rng: random.Random
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    seconds: float,
+    rng: random.Random,
+    left: Callable[[], float] = lambda: 1.0,
 ) -> int:
-    """SIGKILL ``KILLS`` runs at random moments within ``seconds``; then one to the end.
+    """SIGKILL ``KILLS`` runs at random moments within ``seconds`` (scaled by ``left()``, the
+    share of the work a resumed run still has to do); then one to the end.
 
     Returns how many runs were killed while still working.
     """
     assert EXE
     killed = 0
     for _ in range(KILLS):
+        span = seconds * max(left(), 0.25)
         proc = subprocess.Popen(
             [EXE, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.2 * seconds, 0.95 * seconds))
+        time.sleep(rng.uniform(0.2 * span, 0.95 * span))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
@@ -206,8 +213,15 @@ def test_generate_and_verify_killed_at_random_lose_and_repeat_nothing(
             *llm,
         ]
 
+    def left(name: str) -> Callable[[], float]:
+        path = tmp_path / name
+        return lambda: 1 - (len(path.read_text().splitlines()) if path.exists() else 0) / 40
+
     seconds = cli(generate("ref.jsonl"), tmp_path, env)
-    assert kill_then_finish(generate("crash.jsonl"), tmp_path, env, seconds, random.Random(3)) >= 2
+    crashed = kill_then_finish(
+        generate("crash.jsonl"), tmp_path, env, seconds, random.Random(3), left("crash.jsonl")
+    )
+    assert crashed >= 2
     reference = records(tmp_path / "ref.jsonl")
     assert len(reference) == 40 and records(tmp_path / "crash.jsonl") == reference
 
@@ -226,7 +240,10 @@ def test_generate_and_verify_killed_at_random_lose_and_repeat_nothing(
         ]
 
     seconds = cli(verify("vref.jsonl"), tmp_path, env)
-    assert kill_then_finish(verify("vcrash.jsonl"), tmp_path, env, seconds, random.Random(4)) >= 2
+    crashed = kill_then_finish(
+        verify("vcrash.jsonl"), tmp_path, env, seconds, random.Random(4), left("vcrash.jsonl")
+    )
+    assert crashed >= 2
     verified = records(tmp_path / "vref.jsonl")
     assert len(verified) == 40 and records(tmp_path / "vcrash.jsonl") == verified
     assert all(t["verification"]["verified"] for t in verified.values())
