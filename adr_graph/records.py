@@ -35,6 +35,7 @@ __all__ = [
     "ElementSchema",
     "GenerationFailure",
     "MergeEvidence",
+    "NotSandboxable",
     "PairEvidence",
     "ScoreBreakdown",
     "Seed",
@@ -126,13 +127,42 @@ class SlotSpec(_Record):
     cardinality: Cardinality
 
 
+class NotSandboxable(_Record):
+    """Atoms whose tasks the sandbox cannot run (network, GUI, ...): matched by a regular
+    expression over the atom's name, in one slot or any."""
+
+    pattern: str = Field(min_length=1)
+    slot: str | None = None
+    why: str = Field(min_length=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+    def matches(self, slot: str, name: str) -> bool:
+        """Whether an atom ``name`` of ``slot`` falls under this rule.
+
+        >>> rule = NotSandboxable(pattern=r"^requests\\.", why="network")
+        >>> rule.matches("library_api", "requests.get"), rule.matches("library_api", "re.sub")
+        (True, False)
+        """
+        return (self.slot in (None, slot)) and re.search(self.pattern, name) is not None
+
+
 class ElementSchema(_Record):
-    """A domain's element schema: the slots its tasks are built from."""
+    """A domain's element schema: the slots its tasks are built from, and the atoms the
+    sandbox cannot run (``not_sandboxable``; the sampler leaves them out)."""
 
     domain: Domain
     description: str
     version: int = Field(ge=1)
     slots: list[SlotSpec] = Field(min_length=1)
+    not_sandboxable: list[NotSandboxable] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_slots(self) -> ElementSchema:
@@ -143,7 +173,14 @@ class ElementSchema(_Record):
         for slot in self.slots:
             if slot.required and slot.cardinality.min < 1:
                 raise ValueError(f"slot {slot.name!r} is required but cardinality.min is 0")
+        unknown = sorted({r.slot for r in self.not_sandboxable if r.slot and r.slot not in names})
+        if unknown:
+            raise ValueError(f"not_sandboxable names unknown slot(s): {', '.join(unknown)}")
         return self
+
+    def sandboxable(self, slot: str, name: str) -> bool:
+        """False for an atom a ``not_sandboxable`` rule matches."""
+        return not any(rule.matches(slot, name) for rule in self.not_sandboxable)
 
     def slot(self, name: str) -> SlotSpec:
         for spec in self.slots:
@@ -241,6 +278,9 @@ class ScoreBreakdown(_Record):
     novelty: float = 0.0
     compatibility: float = 0.0
     diversity: float = 0.0
+    #: the lowest compatibility of any pair of the set (the sampler's own strategy emits
+    #: no set below the model's threshold)
+    min_compatibility: float = 0.0
     pairs: list[PairEvidence] = Field(default_factory=list)
 
 

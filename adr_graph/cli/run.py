@@ -122,6 +122,7 @@ def _task_tools(settings: object, solver_attempts: int) -> TaskTools:
 def _summary(report: RunReport, endpoint: bool) -> None:
     by_domain = ", ".join(f"{d} {n}" for d, n in sorted(report.sets_by_domain.items()))
     lines = [f"sets      {report.sets_count} ({by_domain}) -> {report.sets}"]
+    lines += [f"          {d}: {why}" for d, why in sorted(report.sets_shortfall.items())]
     if report.coverage_html:
         lines.append(f"coverage  {report.coverage_html}")
     if report.tasks is not None:

@@ -69,13 +69,22 @@ def sample_cmd(
     with open_cli_store(settings) as opened, err.status("building the pair model"):
         model = model_from_store(opened, history=earlier)
     report = sample_batch(
-        model, schemas, n, strategy=strategy, seed=seed, domain=domain, on_progress=Reporter()
+        model,
+        schemas,
+        n,
+        strategy=strategy,
+        seed=seed,
+        domain=domain,
+        history=earlier,
+        on_progress=Reporter(),
     )
     sets = report.sets
     if out is not None:
         write_sets(sets, out)
         err.print(f"wrote {len(sets)} atom sets to {out}")
     cov = report.coverage
+    if report.shortfall:
+        err.print(f"[yellow]made {len(sets)} of {n} atom sets (see above for why)[/]")
     err.print(
         f"never-seen-pair share {cov.never_seen_pair_share:.2f}, "
         f"mean novelty {cov.novelty_mean:.3f}, mean compatibility {cov.compatibility_mean:.3f}"
@@ -85,6 +94,8 @@ def sample_cmd(
             "strategy": strategy,
             "seed": seed,
             "count": len(sets),
+            "requested": n,
+            "shortfall": report.shortfall,
             "coverage": cov.model_dump(),
             "skipped_domains": report.skipped,
             "out": str(out) if out else None,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .build import model_from_store, split_seeds
 from .model import CompatibilityWeights, PairModel, PairTable
-from .search import STRATEGIES, ObjectiveWeights, SetScores, sample_sets, score_sets, slot_template
+from .search import STRATEGIES, ObjectiveWeights, SetScores, score_sets, slot_template
+from .sets import SampleStats, sample_sets
 
 __all__ = [
     "STRATEGIES",
@@ -12,6 +13,7 @@ __all__ = [
     "ObjectiveWeights",
     "PairModel",
     "PairTable",
+    "SampleStats",
     "SetScores",
     "model_from_store",
     "sample_sets",

@@ -14,20 +14,22 @@ All three return :class:`~adr_graph.records.AtomSet` records scored by the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
-from ..records import AtomRef, AtomSet, ElementSchema, PairEvidence, ScoreBreakdown
+from ..records import ElementSchema, PairEvidence, ScoreBreakdown
 from .model import PairModel
 
 __all__ = [
     "STRATEGIES",
+    "Batch",
     "ObjectiveWeights",
     "SetScores",
-    "sample_sets",
+    "explain",
+    "one_set",
+    "pair_index",
     "score_sets",
     "slot_template",
 ]
@@ -74,7 +76,7 @@ class SetScores:
     unseen_pairs: np.ndarray  # pairs never seen together in seeds, per set
 
 
-def _pair_index(k: int) -> tuple[np.ndarray, np.ndarray]:
+def pair_index(k: int) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.triu_indices(k, 1)
     return a, b
 
@@ -84,7 +86,7 @@ def score_sets(
 ) -> SetScores:
     """Score an ``(n_sets, k)`` array of atom indices, fully vectorised."""
     w = weights or ObjectiveWeights()
-    a, b = _pair_index(sets.shape[1])
+    a, b = pair_index(sets.shape[1])
     i, j = sets[:, a].ravel(), sets[:, b].ravel()
     shape = (sets.shape[0], len(a))
     nov = model.novelty(i, j).reshape(shape)
@@ -111,7 +113,7 @@ def _plural(count: int, noun: str) -> str:
 def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> ScoreBreakdown:
     """Score breakdown with per-pair evidence for one set."""
     scores = score_sets(model, ids[None, :], weights)
-    a, b = _pair_index(len(ids))
+    a, b = pair_index(len(ids))
     i, j = ids[a], ids[b]
     counts, nov = model.cooccurrence(i, j), model.novelty(i, j)
     comp, nbr = model.compatibility(i, j), model.neighbour_cosine(i, j)
@@ -142,6 +144,7 @@ def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> Sco
         novelty=round(float(scores.novelty[0]), 6),
         compatibility=round(float(scores.compatibility[0]), 6),
         diversity=round(float(scores.diversity[0]), 6),
+        min_compatibility=round(float(scores.min_compatibility[0]), 6),
         pairs=pairs,
     )
 
@@ -206,7 +209,7 @@ def _two_hop(
     return found[np.argsort(-hits, kind="stable")[:limit]]
 
 
-class _Batch:
+class Batch:
     """How often each atom was used so far in this batch (discounts it for diversity)."""
 
     def __init__(self, n: int) -> None:
@@ -220,7 +223,7 @@ def _novelty_step(
     model: PairModel,
     chosen: list[int],
     cands: np.ndarray,
-    batch: _Batch,
+    batch: Batch,
     w: ObjectiveWeights,
     rng: np.random.Generator,
     need_unseen: bool,
@@ -257,7 +260,7 @@ def _cooccur_step(
     model: PairModel,
     chosen: list[int],
     cands: np.ndarray,
-    batch: _Batch,
+    batch: Batch,
     w: ObjectiveWeights,
     rng: np.random.Generator,
 ) -> int:
@@ -270,7 +273,7 @@ def _cooccur_step(
 
 
 def _anchor(
-    model: PairModel, cands: np.ndarray, strategy: str, batch: _Batch, rng: np.random.Generator
+    model: PairModel, cands: np.ndarray, strategy: str, batch: Batch, rng: np.random.Generator
 ) -> int:
     if strategy == "random":
         return int(rng.choice(cands))
@@ -282,12 +285,12 @@ def _anchor(
     return int(cands[rng.choice(len(cands), p=weight / weight.sum())])
 
 
-def _one_set(
+def one_set(
     model: PairModel,
     members: dict[str, np.ndarray],
     template: list[str],
     strategy: str,
-    batch: _Batch,
+    batch: Batch,
     w: ObjectiveWeights,
     rng: np.random.Generator,
 ) -> list[int]:
@@ -312,61 +315,3 @@ def _one_set(
                 (model.cooccurrence(np.asarray(chosen), np.full(len(chosen), pick)) == 0).any()
             )
     return [picks[p] for p in range(len(template))]
-
-
-def sample_sets(
-    model: PairModel,
-    schema: ElementSchema,
-    n: int,
-    *,
-    strategy: str = "novelty",
-    seed: int = 0,
-    weights: ObjectiveWeights | None = None,
-    include_optional: bool = True,
-    on_set: Callable[[AtomSet], None] | None = None,
-) -> list[AtomSet]:
-    """Sample ``n`` atom sets of ``schema``'s domain with ``strategy``.
-
-    Deterministic for a given model, schema, ``n``, ``strategy`` and ``seed``.
-    Raises :class:`InputError` when a slot of the template has no atoms.
-    """
-    if strategy not in STRATEGIES:
-        raise InputError(
-            f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}",
-            field="--strategy",
-        )
-    w = weights or ObjectiveWeights()
-    template = slot_template(schema, include_optional)
-    in_domain = model.domains == schema.domain
-    members = {s: np.flatnonzero(in_domain & (model.slots == s)) for s in set(template)}
-    empty = sorted(s for s, m in members.items() if len(m) < template.count(s))
-    if empty:
-        raise InputError(
-            f"no atoms for slot(s) {', '.join(empty)} of domain {schema.domain}; "
-            "ingest seeds of that domain first",
-            field="--domain",
-        )
-    rng = np.random.default_rng(seed)
-    batch = _Batch(len(model.atom_ids))
-    out = []
-    for _ in range(n):
-        ids = _one_set(model, members, template, strategy, batch, w, rng)
-        batch.add(ids)
-        arr = np.asarray(ids)
-        out.append(
-            AtomSet(
-                domain=schema.domain,
-                atoms=[
-                    AtomRef(
-                        id=model.atom_ids[x],
-                        slot=str(model.slots[x]),
-                        name=model.atom_ids[x].rsplit("/", 1)[1],
-                    )
-                    for x in ids
-                ],
-                score=explain(model, arr, w),
-                strategy=strategy,
-                rng_seed=seed,
-            )
-        )
-    return out

@@ -70,6 +70,7 @@ class RunReport(BaseModel):
     sets: str
     sets_count: int
     sets_by_domain: dict[str, int]
+    sets_shortfall: dict[str, str] = {}
     coverage: dict[str, Any]
     coverage_html: str | None
     tasks: TasksOutcome | None
@@ -146,6 +147,7 @@ def run_pipeline(
         sets=str(sets_path),
         sets_count=sum(by_domain.values()),
         sets_by_domain=by_domain,
+        sets_shortfall=sampled.shortfall if sampled else {},
         coverage=sampled.coverage.model_dump() if sampled else {},
         coverage_html=html,
         tasks=tasks,

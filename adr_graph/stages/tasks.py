@@ -18,7 +18,7 @@ from .._io import JsonlCheckpoint, atomic_write_text, read_jsonl
 from ..errors import InputError
 from ..records import Atom, AtomSet, ElementSchema, GenerationFailure, Task, TaskOutcome
 from ..reports.coverage import CoverageReport, coverage_report
-from ..sample import PairModel, sample_sets
+from ..sample import PairModel, SampleStats, sample_sets
 from ..seeds.loader import iter_seeds
 from ..store.base import GraphStore
 from .export import SeedCitations
@@ -54,11 +54,14 @@ def split_count(n: int, parts: int) -> list[int]:
 
 
 class SampleReport(BaseModel):
-    """Sampled sets, their coverage, and the domains left out (with why)."""
+    """Sampled sets, their coverage, the domains left out and the domains that came up
+    short (each with why)."""
 
     sets: list[AtomSet]
     coverage: CoverageReport
+    requested: int = 0
     skipped: dict[str, str] = Field(default_factory=dict)
+    shortfall: dict[str, str] = Field(default_factory=dict)
 
 
 def domains_with_atoms(model: PairModel, schemas: Mapping[str, ElementSchema]) -> list[str]:
@@ -75,12 +78,15 @@ def sample_batch(
     strategy: str = "novelty",
     seed: int = 0,
     domain: str | None = None,
+    history: Sequence[AtomSet] = (),
     on_progress: OnProgress | None = None,
 ) -> SampleReport:
-    """``n`` atom sets of ``domain``, or split over the domains the store holds.
+    """``n`` distinct atom sets of ``domain``, or split over the domains the store holds,
+    none equal to a set of ``history``.
 
     A domain missing atoms in a required slot is skipped (and named in ``skipped``) when
-    no ``domain`` was asked for; asked for, it is an :class:`InputError`.
+    no ``domain`` was asked for; asked for, it is an :class:`InputError`. A domain that
+    cannot fill its share is named in ``shortfall`` with the reasons.
     """
     if domain is not None and domain not in schemas:
         raise InputError(
@@ -92,10 +98,12 @@ def sample_batch(
     steps = Steps("sample", on_progress)
     sets: list[AtomSet] = []
     skipped: dict[str, str] = {}
+    shortfall: dict[str, str] = {}
     with steps.task(f"sampling ({strategy})", total=n) as advance:
         for dom, count in zip(domains, split_count(n, len(domains)), strict=True):
             if not count:
                 continue
+            stats = SampleStats()
             try:
                 sets += sample_sets(
                     model,
@@ -104,18 +112,31 @@ def sample_batch(
                     strategy=strategy,
                     seed=seed,
                     on_set=lambda _s: advance(),
+                    exclude=history,
+                    stats=stats,
                 )
             except InputError as exc:
                 if domain is not None:
                     raise
                 skipped[dom] = exc.reason
                 steps.note(f"no sets for {dom}: {exc.reason}", warning=True)
+                continue
+            if stats.shortfall:
+                shortfall[dom] = stats.why_short()
+                steps.note(f"{dom}: {shortfall[dom]}", warning=True)
     if not sets:
         raise InputError(
-            "no domain of the store can fill its slots: " + "; ".join(skipped.values()),
+            "no atom set could be made: "
+            + "; ".join(f"{d}: {why}" for d, why in {**skipped, **shortfall}.items()),
             field="--domain",
         )
-    return SampleReport(sets=sets, coverage=coverage_report(sets, model), skipped=skipped)
+    return SampleReport(
+        sets=sets,
+        coverage=coverage_report(sets, model),
+        requested=n,
+        skipped=skipped,
+        shortfall=shortfall,
+    )
 
 
 def write_sets(sets: Sequence[AtomSet], path: Path) -> None:

@@ -216,11 +216,10 @@ def test_run_without_an_endpoint_samples_and_reports(
     code, out, err = run_cli(capsys, *args, "--out-dir", str(out_dir), "--sets", "6", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["tasks"] is None and doc["sets_count"] == 6
     lines = (out_dir / "sets.jsonl").read_text().splitlines()
-    assert len(lines) == 6 and set(doc["sets_by_domain"]) == {
-        json.loads(x)["domain"] for x in lines
-    }
+    assert doc["tasks"] is None and 0 < doc["sets_count"] == len(lines) <= 6
+    assert doc["sets_count"] == 6 or doc["sets_shortfall"]  # a short batch says why
+    assert set(doc["sets_by_domain"]) == {json.loads(x)["domain"] for x in lines}
     html = (out_dir / "coverage.html").read_text()
     assert html.count("data:image/png;base64,") >= 3
     assert "adr-graph run" in err and str(out_dir / "sets.jsonl") in " ".join(err.split())
