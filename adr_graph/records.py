@@ -240,6 +240,8 @@ class AtomEdge(_Record):
     type: str
     score: float = 0.0
     source: str = ""
+    #: why the edge exists, for a person or a Cypher query (e.g. expected vs observed)
+    evidence: str = ""
 
     @model_validator(mode="after")
     def _canonical(self) -> AtomEdge:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FetchOutcome",
     "IngestOutcome",
+    "add_negative_evidence",
     "canonical_dict",
     "canonicalise_atoms",
     "fetch_seeds",
@@ -82,6 +83,8 @@ class IngestOutcome:
     bad_lines: list[str] = field(default_factory=list)
     llm_failures: list[dict[str, str]] = field(default_factory=list)
     llm_failures_file: str | None = None
+    #: INCOMPATIBLE edges derived from the seeds, by source
+    negative: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         rep = self.ingest
@@ -99,6 +102,7 @@ class IngestOutcome:
             "llm_failures": self.llm_failures,
             "llm_failures_file": self.llm_failures_file,
             "canonical": canonical_dict(self.canonical) if self.canonical else None,
+            "negative_evidence": self.negative,
         }
 
 
@@ -234,7 +238,38 @@ def ingest_seeds(
         extractor, name = extract_static, "static"
     report = _extract_into(store, seeds, schemas, extractor, include_eval, steps)
     canonical = canonicalise_atoms(store, embedder, on_progress) if embedder else None
-    return IngestOutcome(source, name, report, canonical, list(bad_lines), failures, failures_path)
+    negative = add_negative_evidence(store, on_progress)
+    return IngestOutcome(
+        source, name, report, canonical, list(bad_lines), failures, failures_path, negative
+    )
+
+
+def add_negative_evidence(
+    store: GraphStore, on_progress: OnProgress | None = None
+) -> dict[str, int]:
+    """Write the INCOMPATIBLE edges the seeds support (never-together pairs, slot rules;
+    :mod:`adr_graph.sample.negative`) and commit; returns how many of each."""
+    from ..sample.negative import negative_evidence
+
+    steps = Steps("negative", on_progress)
+    with steps.task("deriving negative evidence"):
+        proj = store.projection()
+        atoms = {a.id: a for a in store.iter_atoms()}
+        ordered = [atoms[a] for a in proj.atom_ids]
+        edges = negative_evidence(
+            proj.incidence, proj.atom_ids, [a.slot for a in ordered], [a.domain for a in ordered]
+        )
+        store.upsert_edges(edges)
+        store.commit()
+    counts: dict[str, int] = {}
+    for edge in edges:
+        counts[edge.source] = counts.get(edge.source, 0) + 1
+    steps.note(
+        f"negative evidence: {len(edges)} INCOMPATIBLE edges ("
+        + ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+        + ")"
+    )
+    return counts
 
 
 def canonicalise_atoms(

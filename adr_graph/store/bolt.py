@@ -161,7 +161,10 @@ class Neo4jStore:
             by_type[edge.type][(edge.a, edge.b)] = edge
         count = 0
         for kind, keyed in sorted(by_type.items()):
-            rows = [e.model_dump(include={"a", "b", "score", "source"}) for e in keyed.values()]
+            rows = [
+                e.model_dump(include={"a", "b", "score", "source", "evidence"})
+                for e in keyed.values()
+            ]
             ends = sorted({r["a"] for r in rows} | {r["b"] for r in rows})
             found = self._existing(ends)
             unknown = [e for e in ends if e not in found]
@@ -276,7 +279,12 @@ class Neo4jStore:
                 return
             for r in self.db.read(q.typed_edge_statements(kind)["read"]):
                 yield AtomEdge(
-                    a=r["a"], b=r["b"], type=kind, score=r["score"] or 0.0, source=r["source"] or ""
+                    a=r["a"],
+                    b=r["b"],
+                    type=kind,
+                    score=r["score"] or 0.0,
+                    source=r["source"] or "",
+                    evidence=r.get("evidence") or "",
                 )
 
     # -- co-occurrence ------------------------------------------------------------------------

@@ -265,11 +265,13 @@ def typed_edge_statements(edge_type: str) -> dict[str, str]:
     return {
         "write": (
             "UNWIND $rows AS r MATCH (a:Atom {id: r.a}) MATCH (b:Atom {id: r.b}) "
-            f"MERGE (a)-[e:{kind}]->(b) SET e.score = r.score, e.source = r.source"
+            f"MERGE (a)-[e:{kind}]->(b) SET e.score = r.score, e.source = r.source, "
+            "e.evidence = r.evidence"
         ),
         "read": (
             f"MATCH (x:Atom)-[e:{kind}]->(y:Atom) "
-            "RETURN x.id AS a, y.id AS b, e.score AS score, e.source AS source "
+            "RETURN x.id AS a, y.id AS b, e.score AS score, e.source AS source, "
+            "e.evidence AS evidence "
             "ORDER BY a, b"
         ),
         "count": f"MATCH (:Atom)-[e:{kind}]->(:Atom) RETURN count(e) AS n",

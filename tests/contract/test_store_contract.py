@@ -171,8 +171,11 @@ def test_typed_edges_round_trip_and_do_not_count_as_memberships(harness: StoreHa
     store = populated(harness.fresh())
     store.upsert_edges([AtomEdge(a=HEAP.id, b=DEQUE.id, type="SIMILAR", score=0.61, source="t")])
     store.upsert_edges([AtomEdge(a=DEQUE.id, b=HEAP.id, type="SIMILAR", score=0.7)])  # replaces
-    store.upsert_edges([AtomEdge(a=BFS.id, b=HEAP.id, type="INCOMPATIBLE")])
+    store.upsert_edges(
+        [AtomEdge(a=BFS.id, b=HEAP.id, type="INCOMPATIBLE", source="n", evidence="expected 9")]
+    )
     assert [e.score for e in store.iter_edges("SIMILAR")] == [0.7]
+    assert [e.evidence for e in store.iter_edges("INCOMPATIBLE")] == ["expected 9"]
     assert len(list(store.iter_edges())) == 2
     assert store.get_atom(HEAP.id).frequency == 1  # type: ignore[union-attr]
     assert store.stats().memberships == 8
