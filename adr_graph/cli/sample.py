@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from .._io import parse_record
 from ..errors import InputError
 from ..records import AtomSet
-from ..reports.coverage import CoverageReport
+from ..reports.coverage import CoverageTable
 from ..sample import STRATEGIES, model_from_store
 from ..schema import load_schemas
 from ..stages import report_coverage, sample_batch, write_sets
@@ -107,16 +107,29 @@ def sample_cmd(
         sys.stdout.write("".join(s.model_dump_json() + "\n" for s in sets))
 
 
-def _print_coverage(report: CoverageReport) -> None:
-    table = Table("metric", "value", title="coverage", title_justify="left")
-    for key, value in report.model_dump().items():
-        shown = (
-            json.dumps(value)
-            if isinstance(value, dict)
-            else (f"{value:.4f}" if isinstance(value, float) else str(value))
+#: (column title, CoverageReport field) of the coverage table.
+_COLUMNS = (
+    ("sets", "sets"),
+    ("distinct", "distinct_sets"),
+    ("pair cov.", "pair_coverage"),
+    ("never-seen", "never_seen_pair_share"),
+    ("novelty", "novelty_mean"),
+    ("compat.", "compatibility_mean"),
+    ("atom cov.", "atom_coverage"),
+    ("gini", "atom_usage_gini"),
+    ("jaccard", "mean_jaccard_distance"),
+)
+
+
+def _print_coverage(table: CoverageTable) -> None:
+    shown = Table("strategy", "domain", *(t for t, _ in _COLUMNS), title="coverage")
+    for strategy, domain, report in table.rows():
+        values = [getattr(report, field) for _, field in _COLUMNS]
+        shown.add_row(
+            strategy, domain, *(f"{v:.3f}" if isinstance(v, float) else str(v) for v in values)
         )
-        table.add_row(key, shown)
-    err.print(table)
+    # eleven columns: never squeeze them below their width (a narrow terminal wraps lines)
+    Console(stderr=True, width=max(err.width, 132)).print(shown)
 
 
 def coverage_cmd(

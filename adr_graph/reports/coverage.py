@@ -28,9 +28,11 @@ from ..sample.model import PairModel
 
 __all__ = [
     "CoverageReport",
+    "CoverageTable",
     "compatible_pair_count",
     "compatible_pairs",
     "coverage_report",
+    "coverage_table",
     "gini",
     "mean_jaccard_distance",
     "normalised_entropy",
@@ -179,4 +181,32 @@ def coverage_report(sets: Sequence[AtomSet], model: PairModel) -> CoverageReport
         atom_usage_entropy=normalised_entropy(domain_counts),
         atom_usage_gini=gini(domain_counts),
         mean_jaccard_distance=mean_jaccard_distance(frozen),
+    )
+
+
+class CoverageTable(BaseModel):
+    """Coverage per strategy and domain: ``strategies[strategy][domain]``; ``coverage
+    --json`` prints this."""
+
+    strategies: dict[str, dict[str, CoverageReport]]
+
+    def rows(self) -> list[tuple[str, str, CoverageReport]]:
+        """``(strategy, domain, report)`` in a stable order."""
+        return [
+            (strategy, domain, report)
+            for strategy, by_domain in sorted(self.strategies.items())
+            for domain, report in sorted(by_domain.items())
+        ]
+
+
+def coverage_table(sets: Sequence[AtomSet], model: PairModel) -> CoverageTable:
+    """:func:`coverage_report` of each strategy's sets of each domain."""
+    groups: dict[str, dict[str, list[AtomSet]]] = {}
+    for atom_set in sets:
+        groups.setdefault(atom_set.strategy, {}).setdefault(atom_set.domain, []).append(atom_set)
+    return CoverageTable(
+        strategies={
+            strategy: {domain: coverage_report(group, model) for domain, group in by.items()}
+            for strategy, by in groups.items()
+        }
     )

@@ -30,7 +30,7 @@ from .._io import atomic_write_text
 from ..errors import MissingExtraError
 from ..records import AtomSet
 from ..sample.model import PairModel
-from .coverage import CoverageReport, compatible_pairs
+from .coverage import compatible_pairs, coverage_table
 
 __all__ = [
     "atom_usage",
@@ -133,9 +133,13 @@ def figure_png(fig: Any) -> bytes:
 
 
 def sampler_figures(
-    by_strategy: dict[str, list[AtomSet]], compatible: set[tuple[str, str]], atom_ids: Sequence[str]
+    by_strategy: dict[str, list[AtomSet]],
+    compatible: set[tuple[str, str]],
+    atoms_by_domain: Mapping[str, Sequence[str]],
 ) -> list[tuple[str, bytes]]:
-    """The sampler figures (coverage curve, novelty, compatibility, Lorenz) as PNGs."""
+    """The sampler figures as PNGs: pair coverage, novelty and compatibility histograms,
+    and one Lorenz curve of atom usage per domain (a big domain would flatten a pooled one).
+    """
     plt = _pyplot()
     figures = []
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -147,10 +151,29 @@ def sampler_figures(
             ax, {k: [getattr(s.score, what) for s in v] for k, v in by_strategy.items()}, what
         )
         figures.append((f"Set {what}", figure_png(fig)))
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    plot_lorenz(ax, {name: atom_usage(sets, atom_ids) for name, sets in by_strategy.items()})
-    figures.append(("Atom usage", figure_png(fig)))
+    for domain, atom_ids in sorted(atoms_by_domain.items()):
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        usage = {
+            name: atom_usage([s for s in sets if s.domain == domain], atom_ids)
+            for name, sets in by_strategy.items()
+        }
+        plot_lorenz(ax, usage)
+        ax.set_title(f"Atom usage, {domain} ({len(atom_ids)} atoms)")
+        figures.append((f"Atom usage: {domain}", figure_png(fig)))
     return figures
+
+
+def _cell(value: Any) -> str:
+    """A table cell a person reads: numbers rounded, mappings as ``key value`` pairs.
+
+    >>> _cell(0.123456), _cell({"p10": 0.51234, "p50": 0.7}), _cell(12)
+    ('0.123', 'p10 0.512 · p50 0.700', '12')
+    """
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, Mapping):
+        return " · ".join(f"{k} {_cell(v)}" for k, v in value.items())
+    return str(value)
 
 
 def html_report(
@@ -167,11 +190,7 @@ def html_report(
         f"</style></head><body><h1>{html.escape(title)}</h1>"
     ]
     for name, table in tables:
-        rows = "".join(
-            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-            for k, v in table.items()
-        )
-        parts.append(f"<h2>{html.escape(name)}</h2><table>{rows}</table>")
+        parts.append(f"<h2>{html.escape(name)}</h2>{_html_table(table)}")
     for name, png in figures:
         data = base64.b64encode(png).decode("ascii")
         parts.append(
@@ -183,17 +202,55 @@ def html_report(
     return path
 
 
-def write_coverage_html(
-    path: Path, batch: Sequence[AtomSet], model: PairModel, report: CoverageReport
-) -> Path:
-    """The coverage report of ``batch`` (figures per strategy, and the metrics table) as
-    one self-contained HTML file."""
+def _html_table(table: Mapping[str, Any]) -> str:
+    """Rows of ``name -> values``; values that are mappings become one column each."""
+    if table and all(isinstance(v, Mapping) for v in table.values()):
+        columns = list(next(iter(table.values())))
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["", *columns])
+        body = "".join(
+            f"<tr><th>{html.escape(str(k))}</th>"
+            + "".join(f"<td>{html.escape(_cell(v.get(c, '')))}</td>" for c in columns)
+            + "</tr>"
+            for k, v in table.items()
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_cell(v))}</td></tr>"
+        for k, v in table.items()
+    )
+    return f"<table>{rows}</table>"
+
+
+def write_coverage_html(path: Path, batch: Sequence[AtomSet], model: PairModel) -> Path:
+    """The coverage of ``batch`` (a strategy x domain table, figures per strategy and a
+    Lorenz curve per domain) as one self-contained HTML file."""
     by_strategy: dict[str, list[AtomSet]] = {}
     for atom_set in batch:
         by_strategy.setdefault(atom_set.strategy, []).append(atom_set)
     domains = {s.domain for s in batch}
     ids = model.atom_ids
     compatible = {(ids[a], ids[b]) for a, b in compatible_pairs(model, domains).tolist()}
-    in_domain = [a for a, d in zip(ids, model.domains, strict=True) if d in domains]
-    figures = sampler_figures(by_strategy, compatible, in_domain)
-    return html_report(path, "adr-graph coverage", figures, [("Coverage", report.model_dump())])
+    atoms_by_domain = {
+        d: [a for a, dom in zip(ids, model.domains, strict=True) if dom == d] for d in domains
+    }
+    figures = sampler_figures(by_strategy, compatible, atoms_by_domain)
+    table = coverage_table(batch, model)
+    rows = {
+        f"{strategy} / {domain}": {k: v for k, v in r.model_dump().items() if k in _COLUMNS}
+        for strategy, domain, r in table.rows()
+    }
+    return html_report(path, "adr-graph coverage", figures, [("Coverage", rows)])
+
+
+#: The coverage columns a person compares across strategies and domains.
+_COLUMNS = (
+    "sets",
+    "distinct_sets",
+    "pair_coverage",
+    "never_seen_pair_share",
+    "novelty_mean",
+    "compatibility_mean",
+    "atom_coverage",
+    "atom_usage_gini",
+    "mean_jaccard_distance",
+)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..records import AtomSet
-from ..reports.coverage import CoverageReport, coverage_report
+from ..reports.coverage import CoverageTable, coverage_table
 from ..sample import model_from_store
 from ..store.base import GraphStore
 from .progress import OnProgress, Steps
@@ -22,9 +22,10 @@ def report_coverage(
     html: Path | None = None,
     source: str = "",
     on_progress: OnProgress | None = None,
-) -> CoverageReport:
-    """Coverage of ``sets`` over the store's pair model; with ``html``, also the figures in
-    one self-contained file. Sets naming atoms the store lacks are an input error."""
+) -> CoverageTable:
+    """Coverage of ``sets`` over the store's pair model, per strategy and domain; with
+    ``html``, also the figures in one self-contained file. Sets naming atoms the store
+    lacks are an input error."""
     if not sets:
         raise InputError("no atom sets in the file", path=source or None)
     model = model_from_store(store)
@@ -35,10 +36,10 @@ def report_coverage(
             "use the store the sets were sampled from",
             path=source or None,
         )
-    report = coverage_report(list(sets), model)
+    report = coverage_table(list(sets), model)
     if html is not None:
         from ..reports.sampler import write_coverage_html
 
-        write_coverage_html(html, list(sets), model, report)
+        write_coverage_html(html, list(sets), model)
         Steps("report", on_progress).note(f"wrote {html}")
     return report

@@ -162,7 +162,7 @@ def _coverage_html(
     try:
         from ..reports.sampler import write_coverage_html
 
-        write_coverage_html(path, sets, model, sampled.coverage)
+        write_coverage_html(path, sets, model)
     except (MissingExtraError, ImportError) as exc:
         steps.note(f"no coverage report: {exc}", warning=True)
         return None

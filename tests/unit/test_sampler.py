@@ -227,7 +227,7 @@ def test_cli_sample_and_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, stdout, _ = run_cli(
         capsys, "coverage", "--sets", str(out), "--store", str(store), "--json"
     )
-    assert code == 0 and json.loads(stdout)["sets"] == 8
+    assert code == 0 and json.loads(stdout)["strategies"]["novelty"]["algorithm"]["sets"] == 8
     history = tmp_path / "bad.jsonl"
     history.write_text(first.splitlines()[0] + '\n{"domain": "algorithm"}\n')
     code, _, err = run_cli(capsys, *args, "--history", str(history))
@@ -297,7 +297,31 @@ def test_coverage_html_report_is_one_file_with_the_plots(
     text = report.read_text()
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
     assert len(images) == 4 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
-    for title in ("Pair coverage", "Set novelty", "Set compatibility", "Atom usage"):
+    for title in ("Pair coverage", "Set novelty", "Set compatibility", "Atom usage: algorithm"):
         assert title in text
     assert "src='http" not in text and "<script" not in text  # self-contained
-    assert f"{json.loads(out)['never_seen_pair_share']}" in text
+    table = json.loads(out)["strategies"]
+    assert sorted(table) == ["cooccur-walk", "novelty", "random"]
+    for strategy in table:  # one row per strategy x domain, numbers rounded, no reprs
+        assert f"<th>{strategy} / algorithm</th>" in text
+        share = table[strategy]["algorithm"]["never_seen_pair_share"]
+        assert f"<td>{share:.3f}</td>" in text
+    assert "{" not in text.split("<h2>Coverage</h2>")[1].split("<h2>")[0]
+
+
+def test_coverage_prints_a_strategy_by_domain_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    planted_store(store, n_seeds=60).commit()
+    sets = tmp_path / "sets.jsonl"
+    lines = []
+    for strategy in ("novelty", "random"):
+        args = ["sample", "-n", "6", "--strategy", strategy, "--store", str(store)]
+        code, out, _ = run_cli(capsys, *args)
+        lines.append(out)
+    sets.write_text("".join(lines))
+    code, out, err = run_cli(capsys, "coverage", "--sets", str(sets), "--store", str(store))
+    assert code == 0 and out == ""
+    rows = [line for line in err.splitlines() if "algorithm" in line]
+    assert len(rows) == 2 and "novelty" in rows[0] and "random" in rows[1]
