@@ -27,6 +27,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_writer",
     "fsync_dir",
+    "json_line",
     "parse_record",
     "read_jsonl",
 ]
@@ -112,6 +113,22 @@ class JsonlRecords(Generic[M]):
             )
 
 
+def json_line(line: str | bytes, path: Path | str, number: int) -> Any:
+    """One JSONL line parsed; an :class:`InputError` names the file, line and column.
+
+    >>> json_line('{"a": 1}', "x.jsonl", 1)
+    {'a': 1}
+    """
+    try:
+        return json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=number
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError("line is not valid UTF-8", path=str(path), line=number) from None
+
+
 def parse_record(line: str | bytes, model: type[M], path: Path | str, number: int) -> M:
     """One JSONL line as a ``model`` record; errors name the file, line, column or field.
 
@@ -121,14 +138,7 @@ def parse_record(line: str | bytes, model: type[M], path: Path | str, number: in
     Traceback (most recent call last):
     adr_graph.errors.InputError: r.jsonl:7: invalid JSON: Expecting ',' delimiter (column 9)
     """
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=number
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError("line is not valid UTF-8", path=str(path), line=number) from None
+    data = json_line(line, path, number)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -28,18 +28,25 @@ from .errors import AdrGraphError, MissingExtraError
 from .records import Atom
 
 __all__ = [
-    "EMBEDDER_DIMS",
+    "EMBEDDER_KINDS",
     "CachedEmbedder",
     "Embedder",
     "EmbeddingCache",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
     "atom_text",
-    "embedder_name",
     "l2_normalise",
 ]
 
 log = logging.getLogger(__name__)
+
+#: The ``--embedder`` kinds: the name each records on the atoms it embeds, its vector width.
+#: (``HashingEmbedder()`` is ``hashing-256``; ``SentenceTransformerEmbedder`` names itself
+#: from this table.)
+EMBEDDER_KINDS: dict[str, tuple[str, int]] = {
+    "minilm": ("all-MiniLM-L6-v2", 384),
+    "hashing": ("hashing-256", 256),
+}
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
@@ -132,7 +139,7 @@ class SentenceTransformerEmbedder:
     batch_size : texts per forward pass.
     """
 
-    name = "all-MiniLM-L6-v2"
+    name = EMBEDDER_KINDS["minilm"][0]
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 128) -> None:
         try:
@@ -265,16 +272,3 @@ class CachedEmbedder:
 
     def save(self) -> None:
         self.cache.save()
-
-
-def embedder_name(kind: str) -> str:
-    """The name an ``--embedder`` kind records on the atoms it embeds.
-
-    >>> embedder_name("minilm"), embedder_name("hashing")
-    ('all-MiniLM-L6-v2', 'hashing-256')
-    """
-    return {"minilm": SentenceTransformerEmbedder.name, "hashing": "hashing-256"}.get(kind, kind)
-
-
-#: Vector width of each ``--embedder`` kind.
-EMBEDDER_DIMS = {"minilm": 384, "hashing": 256}

@@ -61,8 +61,10 @@ class CacheLayout:
         return self.root / "llm"
 
 
-def _env(field: str, *names: str) -> Any:
-    return Field(None, validation_alias=AliasChoices(field, *names))
+def _setting(default: Any, field: str, env: str, **constraints: Any) -> Any:
+    """A setting given by its ``field`` name (from an option) or by ``env``; the field name
+    comes first, so an option given on the command line wins."""
+    return Field(default, validation_alias=AliasChoices(field, env), **constraints)
 
 
 class Settings(BaseSettings):
@@ -76,23 +78,19 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    store: str = Field(DEFAULT_STORE, validation_alias=AliasChoices("store", "ADR_GRAPH_STORE"))
-    cache: Path = Field(DEFAULT_CACHE, validation_alias=AliasChoices("cache", "ADR_GRAPH_CACHE"))
-    seeds: Path | None = _env("seeds", "ADR_GRAPH_SEEDS")
-    schema_dir: Path | None = _env("schema_dir", "ADR_GRAPH_SCHEMA_DIR")
-    llm_base_url: str | None = _env("llm_base_url", "OPENAI_BASE_URL")
-    llm_api_key: SecretStr | None = _env("llm_api_key", "OPENAI_API_KEY")
-    model: str | None = _env("model", "ADR_GRAPH_MODEL")
-    llm_concurrency: int = Field(
-        2, ge=1, validation_alias=AliasChoices("llm_concurrency", "ADR_GRAPH_LLM_CONCURRENCY")
-    )
+    store: str = _setting(DEFAULT_STORE, "store", "ADR_GRAPH_STORE")
+    cache: Path = _setting(DEFAULT_CACHE, "cache", "ADR_GRAPH_CACHE")
+    seeds: Path | None = _setting(None, "seeds", "ADR_GRAPH_SEEDS")
+    schema_dir: Path | None = _setting(None, "schema_dir", "ADR_GRAPH_SCHEMA_DIR")
+    llm_base_url: str | None = _setting(None, "llm_base_url", "OPENAI_BASE_URL")
+    llm_api_key: SecretStr | None = _setting(None, "llm_api_key", "OPENAI_API_KEY")
+    model: str | None = _setting(None, "model", "ADR_GRAPH_MODEL")
+    llm_concurrency: int = _setting(2, "llm_concurrency", "ADR_GRAPH_LLM_CONCURRENCY", ge=1)
     llm_timeout: float = Field(120.0, gt=0)
     llm_json_mode: bool = False
-    neo4j_user: str = Field("neo4j", validation_alias=AliasChoices("neo4j_user", "NEO4J_USER"))
-    neo4j_password: SecretStr = Field(
-        SecretStr(""), validation_alias=AliasChoices("neo4j_password", "NEO4J_PASSWORD")
-    )
-    neo4j_database: str | None = _env("neo4j_database", "NEO4J_DATABASE")
+    neo4j_user: str = _setting("neo4j", "neo4j_user", "NEO4J_USER")
+    neo4j_password: SecretStr = _setting(SecretStr(""), "neo4j_password", "NEO4J_PASSWORD")
+    neo4j_database: str | None = _setting(None, "neo4j_database", "NEO4J_DATABASE")
 
     @classmethod
     def from_options(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Settings:

@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..embed import EMBEDDER_KINDS
 from ..errors import InputError
 from ..settings import Settings
 from ..stages.progress import ProgressEvent
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 err = Console(stderr=True)
-EMBEDDERS = ("minilm", "hashing")
+EMBEDDERS = tuple(EMBEDDER_KINDS)
 
 StoreOpt = Annotated[
     str | None,

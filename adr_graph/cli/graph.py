@@ -179,10 +179,11 @@ def ingest_cmd(
 def check_embedder(store: GraphStore, kind: str, reembed: bool) -> None:
     """Refuse to canonicalise with another embedder than the one the store's atoms carry."""
     from ..canonical import embedded_with, embedder_mismatch
-    from ..embed import EMBEDDER_DIMS, embedder_name
+    from ..embed import EMBEDDER_KINDS
 
-    found, wanted = embedded_with(store), embedder_name(kind)
-    if not reembed and embedder_mismatch(found, wanted, EMBEDDER_DIMS.get(kind, 0)):
+    wanted, dim = EMBEDDER_KINDS.get(kind, (kind, 0))
+    found = embedded_with(store)
+    if not reembed and embedder_mismatch(found, wanted, dim):
         raise InputError(
             f"the store's atoms are embedded with {found}, not {wanted}; pass the store's "
             "--embedder, or --reembed to re-embed every atom",

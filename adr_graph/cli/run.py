@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..schema import load_schemas
-from ..settings import DEFAULT_OUT
+from ..settings import DEFAULT_OUT, Settings
 from ..stages import RunReport, TaskTools, fetch_seeds, load_seed_file, run_pipeline
 from .common import (
     ApiKeyOpt,
@@ -24,6 +24,7 @@ from .common import (
     make_embedder,
     open_cli_store,
     settings_from,
+    solver_chat,
 )
 from .graph import (
     CorpusOpt,
@@ -103,13 +104,10 @@ def run_cmd(
         emit_json(doc)
 
 
-def _task_tools(settings: object, solver_attempts: int) -> TaskTools:
+def _task_tools(settings: Settings, solver_attempts: int) -> TaskTools:
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
-    from ..settings import Settings
-    from .common import solver_chat
 
-    assert isinstance(settings, Settings)
     solver = solver_chat(settings.llm(), settings.layout.llm_dir) if solver_attempts else None
     return TaskTools(
         generator=task_generator(settings),

@@ -6,6 +6,7 @@ the last one stopped (Ctrl-C or a crash loses at most the task in flight).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,12 +130,10 @@ def verify_cmd(
         n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts
     )
     sandbox = LocalSandbox()
-    if no_feedback:
-        report = verify_tasks(todo, out, sandbox, opts, solver=solver, on_progress=Reporter())
-    else:
-        with open_cli_store(settings) as opened:
-            report = verify_tasks(
-                todo, out, sandbox, opts, solver=solver, store=opened, on_progress=Reporter()
-            )
+    feedback = nullcontext(None) if no_feedback else open_cli_store(settings)
+    with feedback as opened:
+        report = verify_tasks(
+            todo, out, sandbox, opts, solver=solver, store=opened, on_progress=Reporter()
+        )
     if as_json:
         emit_json(report)

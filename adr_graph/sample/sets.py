@@ -60,8 +60,8 @@ def _members(
             [schema.sandboxable(slot, model.atom_ids[x].rsplit("/", 1)[1]) for x in found],
             dtype=bool,
         )
-        stats.not_sandboxable_atoms += int((~runnable).sum()) if len(found) else 0
-        members[slot] = found[runnable] if len(found) else found
+        stats.not_sandboxable_atoms += int((~runnable).sum())
+        members[slot] = found[runnable]
     empty = sorted(s for s, m in members.items() if len(m) < template.count(s))
     if empty:
         raise InputError(

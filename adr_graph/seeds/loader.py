@@ -15,7 +15,6 @@ the file, the 1-based line and the offending field.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Collection, Iterable, Iterator
@@ -25,7 +24,7 @@ from typing import BinaryIO
 
 from pydantic import ValidationError
 
-from adr_graph._io import atomic_writer
+from adr_graph._io import atomic_writer, json_line
 from adr_graph.errors import InputError
 from adr_graph.records import Seed
 
@@ -65,14 +64,7 @@ def _parse_line(
     allowed: set[str] | None,
     seen: dict[str, int],
 ) -> Seed:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("line is not valid UTF-8", path=where, line=line) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", path=where, line=line
-        ) from None
+    data = json_line(raw, where, line)
     if not isinstance(data, dict):
         raise InputError(
             f"expected a JSON object, got {type(data).__name__}", path=where, line=line

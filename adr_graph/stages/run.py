@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from ..errors import InputError, MissingExtraError
 from ..records import AtomSet, ElementSchema, Seed
-from ..sample import model_from_store
+from ..sample import PairModel, model_from_store
 from ..store.base import GraphStore, StoreStats
 from .export import export_tasks
 from .graph import IngestOutcome, ingest_seeds
@@ -135,7 +135,7 @@ def run_pipeline(
     write_sets(sampled.sets if sampled else [], sets_path)
     html = tasks = None
     if sampled is not None:
-        html = _coverage_html(out_dir / "coverage.html", sampled.sets, model, sampled, on_progress)
+        html = _coverage_html(out_dir / "coverage.html", sampled.sets, model, on_progress)
         if tools is not None and n_tasks:
             chosen = pick_spread(sampled.sets, n_tasks)
             tasks = _task_half(store, chosen, tools, out_dir, seeds_file, on_progress)
@@ -156,7 +156,7 @@ def run_pipeline(
 
 
 def _coverage_html(
-    path: Path, sets: list[AtomSet], model: Any, sampled: Any, on_progress: OnProgress | None
+    path: Path, sets: list[AtomSet], model: PairModel, on_progress: OnProgress | None
 ) -> str | None:
     steps = Steps("coverage", on_progress)
     try:

@@ -278,3 +278,11 @@ def test_reingest_after_merge_feeds_the_canonical_atom() -> None:
     report = canonicalise(store, emb, merge_threshold=0.99, similar_low=0.5)
     assert report.cache_misses == 0  # the survivor's merged text was embedded last time
     assert report.merged == [] and len(store.get_atom(kept.id).merged_from) == 1  # type: ignore[union-attr]
+
+
+def test_the_embedder_table_names_what_the_embedders_record() -> None:
+    from adr_graph.embed import EMBEDDER_KINDS, HashingEmbedder, SentenceTransformerEmbedder
+
+    hashing = HashingEmbedder()
+    assert EMBEDDER_KINDS["hashing"] == (hashing.name, hashing.dim)
+    assert EMBEDDER_KINDS["minilm"][0] == SentenceTransformerEmbedder.name
