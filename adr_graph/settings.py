@@ -56,6 +56,11 @@ class CacheLayout:
         return self.root / "embeddings"
 
     @property
+    def learned_dir(self) -> Path:
+        """Fitted compatibility models, one file per store content (``<key>.npz``)."""
+        return self.root / "learned"
+
+    @property
     def llm_dir(self) -> Path:
         """Cached model replies, and ``failures.jsonl`` of LLM extraction."""
         return self.root / "llm"

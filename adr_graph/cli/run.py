@@ -94,7 +94,8 @@ def run_cmd(
             opened, seeds, schemas, out, embedder=emb,
             llm=llm_extractor(settings) if use_llm else None,
             llm_failures_file=layout.llm_dir / "failures.jsonl", seeds_file=fetched.seeds_file,
-            n_sets=sets, n_tasks=tasks, tools=tools, on_progress=reporter,
+            n_sets=sets, n_tasks=tasks, tools=tools, model_cache=layout.learned_dir,
+            on_progress=reporter,
         )  # fmt: skip
     print_stats(report.stats)
     _summary(report, endpoint)

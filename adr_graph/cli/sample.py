@@ -14,7 +14,7 @@ from .._io import parse_record
 from ..errors import InputError
 from ..records import AtomSet
 from ..reports.coverage import CoverageTable
-from ..sample import STRATEGIES, model_from_store
+from ..sample import COMPATIBILITY_KINDS, STRATEGIES, compatibility_summary, model_from_store
 from ..schema import load_schemas
 from ..stages import report_coverage, sample_batch, write_sets
 from .common import JsonOpt, Reporter, StoreOpt, emit_json, err, open_cli_store, settings_from
@@ -54,6 +54,13 @@ def sample_cmd(
             help="Earlier sets (JSONL) whose atoms and pairs count as used.",
         ),
     ] = None,
+    compatibility: Annotated[
+        str,
+        typer.Option(
+            "--compatibility",
+            help="learned (fitted on the store, cached per store content) or hand (baseline).",
+        ),
+    ] = "learned",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -63,11 +70,28 @@ def sample_cmd(
             f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}",
             field="--strategy",
         )
+    if compatibility not in COMPATIBILITY_KINDS:
+        raise InputError(
+            f"unknown compatibility {compatibility!r}; "
+            f"choose from {', '.join(COMPATIBILITY_KINDS)}",
+            field="--compatibility",
+        )
     settings = settings_from(store=store)
     schemas = load_schemas(settings.schema_dir)
     earlier = [s for path in history or [] for s in read_sets(path)]
     with open_cli_store(settings) as opened, err.status("building the pair model"):
-        model = model_from_store(opened, history=earlier)
+        model = model_from_store(
+            opened,
+            history=earlier,
+            compatibility=compatibility,
+            cache_dir=settings.layout.learned_dir,
+        )
+    model_info = compatibility_summary(model)
+    if model_info.get("refit"):
+        err.print(
+            f"fitted the learned compatibility model in {model_info['seconds']} s "
+            f"(domains: {', '.join(model_info['domains']) or 'none'}); cached for this store"  # type: ignore[arg-type]
+        )
     report = sample_batch(
         model,
         schemas,
@@ -98,6 +122,7 @@ def sample_cmd(
             "shortfall": report.shortfall,
             "coverage": cov.model_dump(),
             "skipped_domains": report.skipped,
+            "compatibility_model": model_info,
             "out": str(out) if out else None,
         }
         if out is None:
@@ -143,9 +168,15 @@ def coverage_cmd(
 ) -> None:
     """Coverage of a batch of atom sets: pairs, never-seen pairs, usage spread, diversity."""
     batch = read_sets(sets)
-    with open_cli_store(settings_from(store=store)) as opened:
+    settings = settings_from(store=store)
+    with open_cli_store(settings) as opened:
         report = report_coverage(
-            opened, batch, html=html_out, source=str(sets), on_progress=Reporter()
+            opened,
+            batch,
+            html=html_out,
+            source=str(sets),
+            model_cache=settings.layout.learned_dir,
+            on_progress=Reporter(),
         )
     if as_json:
         emit_json(report)

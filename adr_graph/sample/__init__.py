@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .build import model_from_store, split_seeds
+from .build import COMPATIBILITY_KINDS, compatibility_summary, model_from_store, split_seeds
 from .model import CompatibilityWeights, PairModel, PairTable
 from .search import STRATEGIES, ObjectiveWeights, SetScores, score_sets, slot_template
 from .sets import SampleStats, sample_sets
 
 __all__ = [
+    "COMPATIBILITY_KINDS",
     "STRATEGIES",
     "CompatibilityWeights",
     "ObjectiveWeights",
@@ -15,6 +16,7 @@ __all__ = [
     "PairTable",
     "SampleStats",
     "SetScores",
+    "compatibility_summary",
     "model_from_store",
     "sample_sets",
     "score_sets",

@@ -16,15 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..records import AtomSet
 from ..store.base import GraphStore
+from .learned import cached_learned_table
 from .model import CompatibilityWeights, PairModel, PairTable
 
-__all__ = ["model_from_store", "split_seeds"]
+__all__ = ["COMPATIBILITY_KINDS", "compatibility_summary", "model_from_store", "split_seeds"]
+
+#: ``learned``: the fitted model (needs scikit-learn, the ``learn`` extra); ``hand``: the
+#: hand-weighted baseline.
+COMPATIBILITY_KINDS = ("learned", "hand")
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +54,39 @@ def model_from_store(
     history: Iterable[AtomSet] = (),
     seed_rows: np.ndarray | None = None,
     weights: CompatibilityWeights | None = None,
+    compatibility: str = "learned",
+    cache_dir: Path | None = None,
 ) -> PairModel:
     """Pair model over the store's projection, embeddings and INCOMPATIBLE edges.
 
     ``seed_rows`` restricts co-occurrence to those rows of the projection (e.g. a
     training split); ``history`` marks atoms and pairs of earlier sets as used.
+    ``compatibility`` picks the score (:data:`COMPATIBILITY_KINDS`); the learned one is
+    fitted on the store's seeds (``seed_rows`` only) and cached in ``cache_dir`` under a
+    key of that data, so the next call with the same data loads it instead of refitting.
     """
+    if compatibility not in COMPATIBILITY_KINDS:
+        raise ValueError(
+            f"compatibility must be one of {COMPATIBILITY_KINDS}, not {compatibility!r}"
+        )
     proj = store.projection()
     atoms = {a.id: a for a in store.iter_atoms()}
     ordered = [atoms[a] for a in proj.atom_ids]
     incidence = proj.incidence if seed_rows is None else proj.incidence[seed_rows]
+    embeddings = _embedding_matrix([a.embedding for a in ordered])
+    slots, domains = [a.slot for a in ordered], [a.domain for a in ordered]
+    learned = None
+    if compatibility == "learned":
+        groups = _seed_groups(store, proj.seed_ids)
+        learned = cached_learned_table(
+            cache_dir,
+            sp.csr_matrix(incidence),
+            proj.atom_ids,
+            slots,
+            domains,
+            embeddings,
+            groups if seed_rows is None else groups[seed_rows],
+        )
     index = proj.index
     bad = [
         (index[e.a], index[e.b])
@@ -75,13 +104,14 @@ def model_from_store(
     model = PairModel.from_incidence(
         sp.csr_matrix(incidence),
         proj.atom_ids,
-        [a.slot for a in ordered],
-        [a.domain for a in ordered],
-        embeddings=_embedding_matrix([a.embedding for a in ordered]),
+        slots,
+        domains,
+        embeddings=embeddings,
         incompatible=incompatible,
         passes=passes,
         failures=failures,
         weights=weights or CompatibilityWeights(),
+        learned=learned,
     )
     log.info(
         "pair model: %d atoms, %d seeds, %d co-occurring pairs, %d vetoed pairs",
@@ -92,6 +122,24 @@ def model_from_store(
     )
     history = list(history)
     return model.with_history(history) if history else model
+
+
+def compatibility_summary(model: PairModel) -> dict[str, object]:
+    """Which compatibility score ``model`` uses, and whether it was refitted just now.
+
+    >>> compatibility_summary(PairModel.from_incidence(sp.csr_matrix((1, 1)), ["a"], ["s"],
+    ...     ["d"]))["kind"]
+    'hand'
+    """
+    if model.learned is None:
+        return {"kind": "hand", "threshold": model.weights.threshold}
+    return {**model.learned.summary(), "threshold": model.weights.threshold}
+
+
+def _seed_groups(store: GraphStore, seed_ids: Sequence[str]) -> np.ndarray:
+    """The corpus (``source``) of each seed, in projection order."""
+    source = {m.seed_id: m.source for m in store.iter_memberships()}
+    return np.array([source.get(s, "") for s in seed_ids], dtype=object)
 
 
 def _outcome_tables(

@@ -1,151 +1,84 @@
-"""A learned pair-compatibility model: graph features of atom pairs, fitted per domain by
-held-out link prediction on seed splits (scikit-learn logistic regression, Platt-calibrated).
+"""The learned pair-compatibility model: fitted per domain by held-out link prediction.
 
-Features of a pair ``(a, b)`` on a seed x atom incidence matrix: Adamic-Adar, resource
-allocation, common neighbours and Jaccard of the two atoms' co-occurrence neighbourhoods,
-the products of their frequencies and degrees, the count independence expects
-(``f_a f_b / N``), the cosine of their neighbourhoods, the cosine of their embeddings, and
-the slot-pair prior (the share of atom pairs of those two slots that co-occur at all).
+Fitting never looks at evaluation data. The training seeds are split into ``folds``; in
+each, :class:`~adr_graph.sample.features.PairFeatures` come from the other folds and the
+label says whether a pair that never met there meets in this fold. The pooled rows fit, per
+domain, a soft vote of a spline logistic regression (smooth, monotone-ish effects) and a
+histogram gradient-boosted tree ensemble (interactions), Platt-calibrated to a probability
+with scikit-learn's ``CalibratedClassifierCV``.
 
-Fitting never looks at evaluation data: the training seeds are split again, features come
-from one part, and the label says whether a pair that never met there meets in the other.
+:func:`learned_table` scores every never-seen cross-slot pair of each fitted domain once and
+keeps the probabilities in a :class:`~adr_graph.sample.model.PairTable`;
+:func:`cached_learned_table` stores that table under a key of the data it was fitted on, so
+sampling the same store again does not refit.
 
->>> import scipy.sparse as sp
->>> inc = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]]))
->>> f = PairFeatures.from_incidence(inc, np.array(["s", "t", "u", "t"]))
->>> f.matrix(np.array([0]), np.array([2])).shape
-(1, 10)
+>>> round(float(LearnedCompatibility().predict(None, np.zeros(0, int), np.zeros(0, int),
+...     "algorithm").sum()), 1)
+0.0
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import tempfile
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MissingExtraError
+from .features import PairFeatures, candidate_pairs, pair_values
+from .model import PairTable
 
-__all__ = ["FEATURES", "LearnedCompatibility", "PairFeatures", "candidate_pairs"]
+__all__ = [
+    "LearnedCompatibility",
+    "LearnedTable",
+    "cached_learned_table",
+    "learned_table",
+    "snapshot_key",
+]
 
-FEATURES = (
-    "adamic_adar",
-    "resource_allocation",
-    "common_neighbours",
-    "jaccard",
-    "log_frequency_product",
-    "log_degree_product",
-    "log_expected",
-    "neighbour_cosine",
-    "embedding_cosine",
-    "slot_pair_prior",
-)
+log = logging.getLogger(__name__)
 
-
-@dataclass
-class PairFeatures:
-    """What :meth:`matrix` needs, computed once from an incidence matrix."""
-
-    adjacency: sp.csr_matrix  # binary co-occurrence, no diagonal
-    frequency: np.ndarray
-    degree: np.ndarray
-    n_seeds: int
-    slots: np.ndarray
-    slot_prior: dict[tuple[str, str], float]
-    embeddings: np.ndarray | None = None
-
-    @classmethod
-    def from_incidence(
-        cls, incidence: sp.spmatrix, slots: np.ndarray, embeddings: np.ndarray | None = None
-    ) -> PairFeatures:
-        inc = sp.csr_matrix(incidence, dtype=np.float64)
-        counts = sp.csr_matrix(inc.T @ inc)
-        frequency = counts.diagonal().astype(np.float64)
-        adj = counts.copy()
-        adj.setdiag(0)
-        adj.eliminate_zeros()
-        adj.data = np.ones_like(adj.data)
-        degree = np.asarray(adj.sum(axis=1)).ravel()
-        return cls(
-            adjacency=adj,
-            frequency=frequency,
-            degree=degree,
-            n_seeds=int(inc.shape[0]),
-            slots=np.asarray(slots, dtype=object),
-            slot_prior=_slot_prior(adj, np.asarray(slots, dtype=object)),
-            embeddings=embeddings,
-        )
-
-    def matrix(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """``(len(i), len(FEATURES))`` features of the pairs ``(i[k], j[k])``."""
-        shared = self.adjacency[i].multiply(self.adjacency[j]).tocsr()
-        deg = self.degree
-        common = np.asarray(shared.sum(axis=1)).ravel()
-        with np.errstate(divide="ignore"):
-            aa_w = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
-            ra_w = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
-        union = deg[i] + deg[j] - common
-        fi, fj = self.frequency[i], self.frequency[j]
-        cos = common / np.sqrt(np.maximum(deg[i] * deg[j], 1))
-        emb = (
-            np.einsum("ij,ij->i", self.embeddings[i], self.embeddings[j])
-            if self.embeddings is not None
-            else np.zeros(len(i))
-        )
-        pairs = zip(self.slots[i], self.slots[j], strict=True)
-        prior = np.array([self.slot_prior.get(_key(a, b), 0.0) for a, b in pairs])
-        return np.column_stack(
-            [
-                shared @ aa_w,
-                shared @ ra_w,
-                common,
-                np.where(union > 0, common / np.maximum(union, 1), 0.0),
-                np.log1p(fi * fj),
-                np.log1p(deg[i] * deg[j]),
-                np.log1p(fi * fj / max(self.n_seeds, 1)),
-                cos,
-                np.nan_to_num(emb),
-                prior,
-            ]
-        )
+#: Bumped whenever features, estimator or labels change: old cache entries then miss.
+MODEL_VERSION = "pair-v2"
+MIN_LABELS = 10  # positives and negatives a domain needs to be fitted
 
 
-def _key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
-
-
-def _slot_prior(adj: sp.csr_matrix, slots: np.ndarray) -> dict[tuple[str, str], float]:
-    """Share of the atom pairs of each slot pair that co-occur in some seed."""
-    sizes = {s: int((slots == s).sum()) for s in set(slots.tolist())}
-    upper = sp.triu(adj, k=1).tocoo()
-    seen: dict[tuple[str, str], int] = {}
-    for a, b in zip(slots[upper.row], slots[upper.col], strict=True):
-        seen[_key(a, b)] = seen.get(_key(a, b), 0) + 1
-    prior = {}
-    for (a, b), n in seen.items():
-        total = sizes[a] * sizes[b] if a != b else sizes[a] * (sizes[a] - 1) / 2
-        prior[(a, b)] = n / max(total, 1)
-    return prior
-
-
-def candidate_pairs(
-    adjacency: sp.csr_matrix, slots: np.ndarray, members: np.ndarray, frequency: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-slot pairs of ``members`` seen at all (``frequency > 0``) that never co-occur
-    in ``adjacency``: the pairs a link predictor is asked about."""
-    members = members[frequency[members] > 0]
-    a, b = np.triu_indices(len(members), 1)
-    i, j = members[a], members[b]
-    keep = slots[i] != slots[j]
-    i, j = i[keep], j[keep]
-    met = np.asarray(adjacency[i, j]).ravel() > 0
-    return i[~met], j[~met]
+def _estimator(seed: int) -> Any:
+    try:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import SplineTransformer, StandardScaler
+    except ImportError as exc:
+        raise MissingExtraError("sklearn", "learn") from exc
+    splines = make_pipeline(
+        StandardScaler(),
+        SplineTransformer(n_knots=4, degree=2),
+        LogisticRegression(C=0.1, max_iter=5000),
+    )
+    trees = HistGradientBoostingClassifier(
+        max_iter=200,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+    vote = VotingClassifier([("splines", splines), ("trees", trees)], voting="soft")
+    return CalibratedClassifierCV(vote, method="sigmoid", cv=3)
 
 
 class LearnedCompatibility:
-    """Logistic regression on :data:`FEATURES`, Platt-calibrated, one per domain."""
+    """Per-domain calibrated classifiers over :data:`~adr_graph.sample.features.FEATURES`."""
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -154,30 +87,26 @@ class LearnedCompatibility:
     def fit(
         self,
         incidence: sp.spmatrix,
-        slots: Sequence[str],
-        domains: Sequence[str],
+        slots: Sequence[str] | np.ndarray,
+        domains: Sequence[str] | np.ndarray,
         embeddings: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
         folds: int = 5,
         max_negatives: int = 50_000,
     ) -> LearnedCompatibility:
-        """Fit on ``folds`` inner splits of ``incidence``'s seeds, pooled: in each, features
-        come from the other folds and the label says whether a pair that never met there
-        meets in this one (more positives than one split gives small domains)."""
-        try:
-            from sklearn.calibration import CalibratedClassifierCV
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import StandardScaler
-        except ImportError as exc:
-            raise MissingExtraError("sklearn", "learn") from exc
+        """Fit on ``folds`` inner splits of ``incidence``'s seeds, pooled. Domains with
+        fewer than ten positive or negative rows are left unfitted."""
+        _estimator(self.seed)  # fail early, with the extra to install
         inc = sp.csr_matrix(incidence)
         rng = np.random.default_rng(self.seed)
         fold_of = rng.permutation(inc.shape[0]) % folds
         slot_arr, dom_arr = np.asarray(slots, dtype=object), np.asarray(domains, dtype=object)
         rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         for fold in range(folds):
-            part, other = inc[fold_of != fold], inc[fold_of == fold]
-            feats = PairFeatures.from_incidence(part, slot_arr, embeddings)
+            rest = fold_of != fold
+            part_groups = None if groups is None else np.asarray(groups)[rest]
+            feats = PairFeatures.from_incidence(inc[rest], slot_arr, embeddings, part_groups)
+            other = inc[fold_of == fold]
             later = sp.csr_matrix(other.T @ other)
             for domain in sorted(set(dom_arr.tolist())):
                 members = np.flatnonzero(dom_arr == domain)
@@ -185,26 +114,147 @@ class LearnedCompatibility:
                 if len(i) > max_negatives:
                     pick = rng.choice(len(i), max_negatives, replace=False)
                     i, j = i[pick], j[pick]
-                y = np.asarray(later[i, j]).ravel() > 0
+                y = pair_values(later, i, j) > 0
                 rows.setdefault(domain, []).append((feats.matrix(i, j), y))
         for domain, parts in rows.items():
             x = np.vstack([p[0] for p in parts])
             y = np.concatenate([p[1] for p in parts])
-            if y.sum() < 10 or (~y).sum() < 10:
-                continue
-            model = CalibratedClassifierCV(
-                make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
-                method="sigmoid",
-                cv=3,
-            )
-            self.models[domain] = model.fit(x, y)
+            if y.sum() >= MIN_LABELS and (~y).sum() >= MIN_LABELS:
+                self.models[domain] = _estimator(self.seed).fit(x, y)
         return self
 
     def predict(
-        self, features: PairFeatures, i: np.ndarray, j: np.ndarray, domain: str
+        self, features: PairFeatures | None, i: np.ndarray, j: np.ndarray, domain: str
     ) -> np.ndarray:
-        """Calibrated probability that each pair can meet in a task of ``domain``."""
+        """Calibrated probability that each pair meets in a new seed of ``domain``."""
         model = self.models.get(domain)
-        if model is None or len(i) == 0:
+        if model is None or features is None or len(i) == 0:
             return np.zeros(len(i))
         return np.asarray(model.predict_proba(features.matrix(i, j))[:, 1])
+
+
+@dataclass
+class LearnedTable:
+    """Learned probabilities of every never-seen cross-slot pair of the fitted domains."""
+
+    probability: PairTable
+    domains: tuple[str, ...]
+    key: str = ""
+    refit: bool = False
+    seconds: float = 0.0
+    positives: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, object]:
+        """What ``sample --json`` reports of the model."""
+        return {
+            "kind": "learned",
+            "version": MODEL_VERSION,
+            "key": self.key[:16],
+            "refit": self.refit,
+            "seconds": round(self.seconds, 2),
+            "domains": list(self.domains),
+        }
+
+
+def learned_table(
+    incidence: sp.spmatrix,
+    slots: Sequence[str],
+    domains: Sequence[str],
+    embeddings: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+    chunk: int = 200_000,
+) -> LearnedTable:
+    """Fit :class:`LearnedCompatibility` on all of ``incidence`` and score every candidate
+    pair of each fitted domain (in chunks of ``chunk`` pairs)."""
+    started = time.perf_counter()
+    slot_arr, dom_arr = np.asarray(slots, dtype=object), np.asarray(domains, dtype=object)
+    learned = LearnedCompatibility(seed=seed).fit(incidence, slot_arr, dom_arr, embeddings, groups)
+    feats = PairFeatures.from_incidence(incidence, slot_arr, embeddings, groups)
+    keys, values = [np.zeros(0, np.int64)], [np.zeros(0)]
+    n = len(slot_arr)
+    for domain in sorted(learned.models):
+        members = np.flatnonzero(dom_arr == domain)
+        i, j = candidate_pairs(feats.adjacency, slot_arr, members, feats.frequency)
+        for start in range(0, len(i), chunk):
+            a, b = i[start : start + chunk], j[start : start + chunk]
+            keys.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+            values.append(learned.predict(feats, a, b, domain))
+    return LearnedTable(
+        probability=PairTable(n, np.concatenate(keys), np.concatenate(values)),
+        domains=tuple(sorted(learned.models)),
+        refit=True,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def snapshot_key(
+    incidence: sp.spmatrix,
+    atom_ids: Sequence[str],
+    slots: Sequence[str],
+    domains: Sequence[str],
+    embeddings: np.ndarray | None,
+    groups: np.ndarray | None,
+    seed: int = 0,
+) -> str:
+    """SHA-256 of everything the fitted table depends on (and :data:`MODEL_VERSION`)."""
+    inc = sp.csr_matrix(incidence)
+    inc.sort_indices()
+    digest = hashlib.sha256(f"{MODEL_VERSION}\0{seed}".encode())
+    for part in (atom_ids, slots, domains, [] if groups is None else groups.tolist()):
+        digest.update("\0".join(map(str, part)).encode() + b"\1")
+    for array in (inc.indptr, inc.indices, inc.data):
+        digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+    if embeddings is not None:
+        digest.update(np.round(np.asarray(embeddings, np.float64), 5).tobytes())
+    return digest.hexdigest()
+
+
+def cached_learned_table(
+    cache_dir: Path | None,
+    incidence: sp.spmatrix,
+    atom_ids: Sequence[str],
+    slots: Sequence[str],
+    domains: Sequence[str],
+    embeddings: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+) -> LearnedTable:
+    """The table from ``cache_dir/<key>.npz`` when present, else fitted and written there
+    (atomically; ``cache_dir=None`` fits in memory only). Refits are logged."""
+    key = snapshot_key(incidence, atom_ids, slots, domains, embeddings, groups, seed)
+    path = None if cache_dir is None else Path(cache_dir) / f"{key[:32]}.npz"
+    if path is not None and path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            stored = PairTable(len(atom_ids), data["keys"], data["values"])
+            return LearnedTable(stored, tuple(str(d) for d in data["domains"]), key=key)
+    log.info("fitting the learned compatibility model (%d atoms)", len(atom_ids))
+    table = learned_table(incidence, slots, domains, embeddings, groups, seed)
+    table.key = key
+    log.info(
+        "learned compatibility fitted in %.1f s: domains %s, %d scored pairs%s",
+        table.seconds,
+        ", ".join(table.domains) or "none",
+        len(table.probability),
+        f", cached in {path}" if path else "",
+    )
+    if path is not None:
+        _write_npz(path, table)
+    return table
+
+
+def _write_npz(path: Path, table: LearnedTable) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(
+                out,
+                keys=table.probability.keys,
+                values=table.probability.values.astype(np.float64),
+                domains=np.array(table.domains, dtype=str),
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -6,10 +6,14 @@ every score is computed on numpy arrays for many pairs at once.
 - **novelty** of a pair: smoothed ``-log P(pair)`` from seed co-occurrence plus earlier
   generated sets, scaled to ``(0, 1]``: a never-seen pair scores 1.
 - **compatibility**: evidence that the pair can share one task without direct
-  co-occurrence: cosine of the two atoms' co-occurrence neighbourhoods (2-hop paths),
-  embedding similarity inside a band (near-duplicates are excluded, unrelated pairs get
-  nothing), pairs already seen together count as compatible, explicit INCOMPATIBLE
-  edges and failing verification outcomes veto or penalise.
+  co-occurrence. With a :class:`~adr_graph.sample.learned.LearnedTable` (what
+  ``model_from_store`` builds by default) it is the learned probability that the pair
+  meets in a new seed, ranked against the domain's never-seen cross-slot pairs. Without
+  one (or in a domain too small to fit), it is the hand-weighted baseline
+  (:meth:`PairModel.hand_compatibility`): cosine of the two atoms' co-occurrence
+  neighbourhoods (2-hop paths), popularity, and embedding similarity inside a band. Either
+  way, pairs already seen together count as compatible, and explicit INCOMPATIBLE edges,
+  near-duplicates and failing verification outcomes veto or penalise.
 
 >>> import scipy.sparse as sp
 >>> inc = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 1, 0]]))
@@ -25,12 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..records import AtomSet
 from ..store.base import Projection
+
+if TYPE_CHECKING:
+    from .learned import LearnedTable
 
 __all__ = ["CompatibilityWeights", "PairModel", "PairTable"]
 
@@ -131,8 +139,9 @@ class PairModel:
     history: PairTable | None = None
     atom_usage: np.ndarray | None = None
     weights: CompatibilityWeights = field(default_factory=CompatibilityWeights)
+    learned: LearnedTable | None = None
     index: dict[str, int] = field(default_factory=dict)
-    calibration: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    calibration: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = {a: i for i, a in enumerate(self.atom_ids)}
@@ -147,10 +156,12 @@ class PairModel:
             np.log((self.n_seeds + self.weights.smoothing) / self.weights.smoothing)
         )
 
-    def _calibrate(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Sorted raw evidence of random cross-slot pairs, per domain (fixed RNG)."""
+    def _calibrate(self) -> dict[str, tuple[np.ndarray, ...]]:
+        """Sorted raw evidence of random cross-slot pairs, per domain (fixed RNG): the
+        neighbourhood cosine, the popularity and, among never-seen pairs, the learned
+        probability."""
         rng = np.random.default_rng(0)
-        out = {}
+        out: dict[str, tuple[np.ndarray, ...]] = {}
         for domain in sorted(set(self.domains.tolist())):
             idx = np.flatnonzero(self.domains == domain)
             if len(idx) < 2:
@@ -159,7 +170,15 @@ class PairModel:
             i, j = rng.choice(idx, size), rng.choice(idx, size)
             keep = self.slots[i] != self.slots[j]
             i, j = i[keep], j[keep]
-            out[domain] = (np.sort(self.neighbour_cosine(i, j)), np.sort(self._popularity(i, j)))
+            learned = np.zeros(0)
+            if self.learned is not None and domain in self.learned.domains:
+                unseen = self.cooccur.lookup(i, j) == 0
+                learned = np.sort(self.learned.probability.lookup(i[unseen], j[unseen]))
+            out[domain] = (
+                np.sort(self.neighbour_cosine(i, j)),
+                np.sort(self._popularity(i, j)),
+                learned,
+            )
         return out
 
     def _popularity(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -285,8 +304,28 @@ class PairModel:
         """Calibrated evidence in ``[0, 1]``; 0 for vetoed pairs (INCOMPATIBLE,
         near-duplicate, same slot, different domains); 1 for pairs seen together.
 
-        ``neighbour_cos`` may carry precomputed neighbourhood cosines of the pairs.
+        The learned score where the model has one for the pair's domain, else the
+        hand-weighted baseline. ``neighbour_cos`` may carry precomputed neighbourhood
+        cosines of the pairs (used by the baseline only).
         """
+        learned = self.learned
+        if learned is None:
+            return self.hand_compatibility(i, j, neighbour_cos)
+        fitted = np.isin(self.domains[i], learned.domains)
+        if not fitted.all():
+            nbr = None if neighbour_cos is None else neighbour_cos[~fitted]
+            out = np.empty(len(i))
+            out[~fitted] = self.hand_compatibility(i[~fitted], j[~fitted], nbr)
+            out[fitted] = self.compatibility(i[fitted], j[fitted])
+            return out
+        score = self._cdf(2, i, learned.probability.lookup(i, j))
+        return self._finish(i, j, score, self.embedding_cosine(i, j))
+
+    def hand_compatibility(
+        self, i: np.ndarray, j: np.ndarray, neighbour_cos: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The hand-weighted baseline: neighbourhood cosine, popularity and embedding band,
+        each calibrated per domain, combined by :class:`CompatibilityWeights`."""
         w = self.weights
         cos = self.embedding_cosine(i, j)
         nbr = self.neighbour_cosine(i, j) if neighbour_cos is None else neighbour_cos
@@ -295,6 +334,12 @@ class PairModel:
             + w.popularity * self._cdf(1, i, self._popularity(i, j))
             + w.embedding * self.band(cos)
         )
+        return self._finish(i, j, score, cos)
+
+    def _finish(
+        self, i: np.ndarray, j: np.ndarray, score: np.ndarray, cos: np.ndarray
+    ) -> np.ndarray:
+        """Seen pairs 1, outcome penalty, vetoes 0."""
         score = np.where(self.cooccurrence(i, j) > 0, 1.0, np.minimum(score, 1.0))
         if self.failures is not None:
             fails = self.failures.lookup(i, j)

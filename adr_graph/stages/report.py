@@ -21,6 +21,7 @@ def report_coverage(
     *,
     html: Path | None = None,
     source: str = "",
+    model_cache: Path | None = None,
     on_progress: OnProgress | None = None,
 ) -> CoverageTable:
     """Coverage of ``sets`` over the store's pair model, per strategy and domain; with
@@ -28,7 +29,7 @@ def report_coverage(
     lacks are an input error."""
     if not sets:
         raise InputError("no atom sets in the file", path=source or None)
-    model = model_from_store(store)
+    model = model_from_store(store, cache_dir=model_cache)
     missing = sorted({a.id for s in sets for a in s.atoms if a.id not in model.index})
     if missing:
         raise InputError(

@@ -110,6 +110,7 @@ def run_pipeline(
     n_sets: int = 30,
     n_tasks: int = 6,
     tools: TaskTools | None = None,
+    model_cache: Path | None = None,
     on_progress: OnProgress | None = None,
 ) -> RunReport:
     """Build the graph from ``seeds``, sample ``n_sets`` sets over its domains, write them
@@ -125,7 +126,7 @@ def run_pipeline(
         source=str(seeds_file or ""),
         on_progress=on_progress,
     )
-    model = model_from_store(store)
+    model = model_from_store(store, cache_dir=model_cache)
     sets_path = out_dir / "sets.jsonl"
     try:
         sampled = sample_batch(model, schemas, n_sets, on_progress=on_progress)

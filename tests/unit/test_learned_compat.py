@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from adr_graph.sample.learned import FEATURES, LearnedCompatibility, PairFeatures, candidate_pairs
+from adr_graph.sample.features import FEATURES, PairFeatures, candidate_pairs
+from adr_graph.sample.learned import LearnedCompatibility
 
 pytest.importorskip("sklearn")
 
