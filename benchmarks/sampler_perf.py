@@ -64,7 +64,7 @@ def naive_scores(model: PairModel, graph: nx.Graph, sets: np.ndarray) -> np.ndar
     """Total score per set, pair by pair over networkx dicts (no numpy in the loop)."""
     w, alpha = model.weights, model.weights.smoothing
     max_nov = math.log((model.n_seeds + alpha) / alpha)
-    nbr_ref, pop_ref = (list(x) for x in model.calibration["algorithm"])
+    nbr_ref, pop_ref = (list(x) for x in model.calibration["algorithm"][:2])
     totals = []
     for row in sets.tolist():
         nov_sum = comp_sum = 0.0

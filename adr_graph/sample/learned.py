@@ -164,18 +164,30 @@ def learned_table(
     groups: np.ndarray | None = None,
     seed: int = 0,
     chunk: int = 200_000,
+    max_pairs: int = 5_000_000,
 ) -> LearnedTable:
     """Fit :class:`LearnedCompatibility` on all of ``incidence`` and score every candidate
-    pair of each fitted domain (in chunks of ``chunk`` pairs)."""
+    pair of each fitted domain (in chunks of ``chunk`` pairs). A domain with more than
+    ``max_pairs`` candidates (about 3,200 atoms) is left to the hand-weighted score, with a
+    warning: the table grows with the square of the domain."""
     started = time.perf_counter()
     slot_arr, dom_arr = np.asarray(slots, dtype=object), np.asarray(domains, dtype=object)
     learned = LearnedCompatibility(seed=seed).fit(incidence, slot_arr, dom_arr, embeddings, groups)
     feats = PairFeatures.from_incidence(incidence, slot_arr, embeddings, groups)
     keys, values = [np.zeros(0, np.int64)], [np.zeros(0)]
     n = len(slot_arr)
-    for domain in sorted(learned.models):
+    for domain in sorted(set(learned.models)):
         members = np.flatnonzero(dom_arr == domain)
         i, j = candidate_pairs(feats.adjacency, slot_arr, members, feats.frequency)
+        if len(i) > max_pairs:
+            log.warning(
+                "domain %s has %d candidate pairs (over %d): it keeps the hand-weighted score",
+                domain,
+                len(i),
+                max_pairs,
+            )
+            learned.models.pop(domain)
+            continue
         for start in range(0, len(i), chunk):
             a, b = i[start : start + chunk], j[start : start + chunk]
             keys.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))

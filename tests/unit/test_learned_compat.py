@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from adr_graph.sample import compatibility_summary, model_from_store
 from adr_graph.sample.features import FEATURES, PairFeatures, candidate_pairs
-from adr_graph.sample.learned import LearnedCompatibility, cached_learned_table
+from adr_graph.sample.learned import LearnedCompatibility, cached_learned_table, learned_table
 from tests.unit.test_cli import run_cli
 from tests.unit.test_sampler import planted_store
 
@@ -114,3 +114,14 @@ def test_sample_reports_a_refit_once_then_loads_the_cached_model(
     assert code == 0 and json.loads(out)["compatibility_model"]["kind"] == "hand"
     code, _, err = run_cli(capsys, *args, "--compatibility", "magic")
     assert code != 0 and "--compatibility" in err
+
+
+def test_a_domain_too_large_to_tabulate_keeps_the_hand_score(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inc, slots, domains = _planted(60, seed=0)
+    assert learned_table(inc, slots, domains).domains == ("d",)
+    with caplog.at_level("WARNING"):
+        table = learned_table(inc, slots, domains, max_pairs=10)
+    assert table.domains == () and len(table.probability) == 0
+    assert "keeps the hand-weighted score" in caplog.text
