@@ -118,10 +118,13 @@ def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> Sco
     counts, nov = model.cooccurrence(i, j), model.novelty(i, j)
     comp, nbr = model.compatibility(i, j), model.neighbour_cosine(i, j)
     cos, used = model.embedding_cosine(i, j), model.used(i, j)
+    learned = model.learned.probability.lookup(i, j) if model.learned is not None else None
     pairs = []
     for x in range(len(i)):
         seen = int(counts[x])
         reasons = [f"seen together in {_plural(seen, 'seed')}" if seen else "never seen together"]
+        if learned is not None and not seen:
+            reasons.append(f"learned probability of meeting {learned[x]:.3f}")
         reasons.append(f"neighbourhood cosine {nbr[x]:.3f}")
         if not np.isnan(cos[x]):
             reasons.append(f"embedding cosine {cos[x]:.3f}")

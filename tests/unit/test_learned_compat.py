@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from adr_graph.sample import compatibility_summary, model_from_store
+from adr_graph.sample import compatibility_summary, model_from_store, sample_sets
 from adr_graph.sample.features import FEATURES, PairFeatures, candidate_pairs
 from adr_graph.sample.learned import LearnedCompatibility, cached_learned_table, learned_table
+from adr_graph.schema import load_schemas
 from tests.unit.test_cli import run_cli
 from tests.unit.test_sampler import planted_store
 
@@ -94,6 +95,9 @@ def test_the_store_model_scores_with_the_learned_table_and_keeps_the_hand_baseli
     across = unseen & (community[i] != community[j])
     score = learned.compatibility(i, j)
     assert inside.any() and score[inside].mean() > score[across].mean() + 0.3
+    sets = sample_sets(learned, load_schemas()["algorithm"], 3, seed=0)
+    reasons = [r for s in sets for pair in s.score.pairs for r in pair.reasons]
+    assert any(r.startswith("learned probability of meeting") for r in reasons)
     with pytest.raises(ValueError, match="compatibility must be one of"):
         model_from_store(store, compatibility="magic")
 
