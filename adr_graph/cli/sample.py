@@ -86,11 +86,10 @@ def sample_cmd(
             compatibility=compatibility,
             cache_dir=settings.layout.learned_dir,
         )
-    model_info = compatibility_summary(model)
-    if model_info.get("refit"):
+    if model.learned is not None and model.learned.refit:
         err.print(
-            f"fitted the learned compatibility model in {model_info['seconds']} s "
-            f"(domains: {', '.join(model_info['domains']) or 'none'}); cached for this store"  # type: ignore[arg-type]
+            f"fitted the learned compatibility model in {model.learned.seconds:.1f} s "
+            f"(domains: {', '.join(model.learned.domains) or 'none'}); cached for this store"
         )
     report = sample_batch(
         model,
@@ -122,7 +121,7 @@ def sample_cmd(
             "shortfall": report.shortfall,
             "coverage": cov.model_dump(),
             "skipped_domains": report.skipped,
-            "compatibility_model": model_info,
+            "compatibility_model": compatibility_summary(model),
             "out": str(out) if out else None,
         }
         if out is None:

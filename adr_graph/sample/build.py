@@ -28,7 +28,7 @@ from .model import CompatibilityWeights, PairModel, PairTable
 
 __all__ = ["COMPATIBILITY_KINDS", "compatibility_summary", "model_from_store", "split_seeds"]
 
-#: ``learned``: the fitted model (needs scikit-learn, the ``learn`` extra); ``hand``: the
+#: ``learned``: the fitted model (scikit-learn, a core dependency); ``hand``: the
 #: hand-weighted baseline.
 COMPATIBILITY_KINDS = ("learned", "hand")
 
@@ -72,7 +72,7 @@ def model_from_store(
     proj = store.projection()
     atoms = {a.id: a for a in store.iter_atoms()}
     ordered = [atoms[a] for a in proj.atom_ids]
-    incidence = proj.incidence if seed_rows is None else proj.incidence[seed_rows]
+    incidence = sp.csr_matrix(proj.incidence if seed_rows is None else proj.incidence[seed_rows])
     embeddings = _embedding_matrix([a.embedding for a in ordered])
     slots, domains = [a.slot for a in ordered], [a.domain for a in ordered]
     learned = None
@@ -80,7 +80,7 @@ def model_from_store(
         groups = _seed_groups(store, proj.seed_ids)
         learned = cached_learned_table(
             cache_dir,
-            sp.csr_matrix(incidence),
+            incidence,
             proj.atom_ids,
             slots,
             domains,
@@ -102,7 +102,7 @@ def model_from_store(
     )
     passes, failures = _outcome_tables(store, index, n)
     model = PairModel.from_incidence(
-        sp.csr_matrix(incidence),
+        incidence,
         proj.atom_ids,
         slots,
         domains,

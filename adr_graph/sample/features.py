@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["FEATURES", "PairFeatures", "candidate_pairs", "pair_values"]
+__all__ = ["FEATURES", "PairFeatures", "binary_adjacency", "candidate_pairs", "pair_values"]
 
 FEATURES = (
     "adamic_adar",
@@ -54,6 +54,19 @@ FEATURES = (
     "log_expected_by_group",
     "log_expected_by_group_size",
 )
+
+
+def binary_adjacency(counts: sp.spmatrix) -> sp.csr_matrix:
+    """The 0/1 co-occurrence graph of a count matrix: no diagonal, no explicit zeros.
+
+    >>> binary_adjacency(sp.csr_matrix(np.array([[3, 2], [2, 1]]))).toarray().tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    adj = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    adj.setdiag(0)
+    adj.eliminate_zeros()
+    adj.data = np.ones_like(adj.data)
+    return adj
 
 
 def _key(a: str, b: str) -> tuple[str, str]:
@@ -144,10 +157,7 @@ class PairFeatures:
         inc = sp.csr_matrix(incidence, dtype=np.float64)
         counts = sp.csr_matrix(inc.T @ inc)
         frequency = counts.diagonal().astype(np.float64)
-        adj = counts.copy()
-        adj.setdiag(0)
-        adj.eliminate_zeros()
-        adj.data = np.ones_like(adj.data)
+        adj = binary_adjacency(counts)
         degree = np.asarray(adj.sum(axis=1)).ravel()
         slot_arr = np.asarray(slots, dtype=object)
         names, codes = np.unique(slot_arr.astype(str), return_inverse=True)
@@ -229,7 +239,9 @@ class PairFeatures:
         ]
 
     @staticmethod
-    def _dot(left: np.ndarray | None, right: np.ndarray | None, i: np.ndarray, j: np.ndarray):
+    def _dot(
+        left: np.ndarray | None, right: np.ndarray | None, i: np.ndarray, j: np.ndarray
+    ) -> np.ndarray:
         if left is None or right is None:
             return np.zeros(len(i))
         return np.nan_to_num(np.einsum("ij,ij->i", left[i], right[j]))

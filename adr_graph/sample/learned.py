@@ -25,7 +25,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,6 @@ class LearnedTable:
     key: str = ""
     refit: bool = False
     seconds: float = 0.0
-    positives: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """What ``sample --json`` reports of the model."""

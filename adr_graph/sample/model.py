@@ -36,6 +36,7 @@ import scipy.sparse as sp
 
 from ..records import AtomSet
 from ..store.base import Projection
+from .features import binary_adjacency
 
 if TYPE_CHECKING:
     from .learned import LearnedTable
@@ -111,10 +112,7 @@ class CompatibilityWeights:
 
 def _neighbour_basis(counts: sp.csr_matrix) -> sp.csr_matrix:
     """Rows of the binary co-occurrence adjacency scaled by ``1/sqrt(degree)``."""
-    adj = counts.copy().tocsr()
-    adj.setdiag(0)
-    adj.eliminate_zeros()
-    adj.data = np.ones_like(adj.data, dtype=np.float64)
+    adj = binary_adjacency(counts)
     degree = np.asarray(adj.sum(axis=1)).ravel()
     scale = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1)), 0.0)
     return sp.csr_matrix(sp.diags(scale) @ adj)
@@ -320,6 +318,10 @@ class PairModel:
             return out
         score = self._cdf(2, i, learned.probability.lookup(i, j))
         return self._finish(i, j, score, self.embedding_cosine(i, j))
+
+    def scores_by_hand(self, domain: str) -> bool:
+        """Whether ``domain``'s pairs get the hand-weighted score (no learned one)."""
+        return self.learned is None or domain not in self.learned.domains
 
     def hand_compatibility(
         self, i: np.ndarray, j: np.ndarray, neighbour_cos: np.ndarray | None = None

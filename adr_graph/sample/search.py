@@ -242,7 +242,9 @@ def _novelty_step(
     m, k = len(pool), len(chosen)
     ci = np.repeat(np.asarray(chosen), m)
     cj = np.tile(pool, k)
-    nbr = model.neighbour_cosine_block(np.asarray(chosen), pool).ravel()
+    nbr = None  # the neighbourhood term only where the hand-weighted score reads it
+    if model.scores_by_hand(model.domains[chosen[0]]):
+        nbr = model.neighbour_cosine_block(np.asarray(chosen), pool).ravel()
     comp = model.compatibility(ci, cj, nbr).reshape(k, m)
     nov = model.novelty(ci, cj).reshape(k, m)
     unseen = (model.cooccurrence(ci, cj) == 0).reshape(k, m).any(0)
