@@ -52,11 +52,27 @@ class PairTable:
     [5.0, 1.0, 0.0]
     """
 
+    SPARSE_LOOKUP = 512  # from this many pairs on, look up in a CSR copy (row search)
+
     def __init__(self, n: int, keys: np.ndarray, values: np.ndarray) -> None:
         self.n = n
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order].astype(np.int64)
         self.values = values[order]
+        self._csr: sp.csr_array | None = None
+
+    def _symmetric(self) -> sp.csr_array:
+        """Both triangles as a CSR array, built on first use: scipy's per-row search
+        beats one global ``searchsorted`` over all keys once lookups are many."""
+        if self._csr is None:
+            lo, hi = np.divmod(self.keys, self.n)
+            off = lo != hi
+            rows, cols = np.concatenate([lo, hi[off]]), np.concatenate([hi, lo[off]])
+            vals = np.concatenate([self.values, self.values[off]]).astype(np.float64)
+            csr = sp.csr_array((vals, (rows, cols)), shape=(self.n, self.n))
+            csr.sum_duplicates()
+            self._csr = csr
+        return self._csr
 
     @classmethod
     def from_pairs(cls, n: int, i: np.ndarray, j: np.ndarray, v: np.ndarray) -> PairTable:
@@ -75,6 +91,10 @@ class PairTable:
     def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         if len(self.keys) == 0:
             return np.zeros(np.broadcast(i, j).shape, dtype=np.float64)
+        if np.size(i) >= self.SPARSE_LOOKUP:
+            i, j = np.broadcast_arrays(np.asarray(i, np.int64), np.asarray(j, np.int64))
+            found = self._symmetric()[i.ravel(), j.ravel()]
+            return np.asarray(found, dtype=np.float64).reshape(i.shape)
         lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
         keys = lo * self.n + hi
         pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
@@ -140,6 +160,8 @@ class PairModel:
     learned: LearnedTable | None = None
     index: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
+
+    DENSE_BLOCK = 1 << 20  # cells up to which a cosine block is filled densely
 
     def __post_init__(self) -> None:
         self.index = {a: i for i, a in enumerate(self.atom_ids)}
@@ -267,10 +289,12 @@ class PairModel:
         """Earlier generated sets holding both atoms of each pair."""
         return self.history.lookup(i, j) if self.history is not None else np.zeros(len(i))
 
-    def novelty(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Smoothed ``-log P(pair)`` over seeds and earlier sets, in ``(0, 1]``."""
+    def novelty(self, i: np.ndarray, j: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+        """Smoothed ``-log P(pair)`` over seeds and earlier sets, in ``(0, 1]``
+        (``counts``: the pairs' :meth:`cooccurrence`, when already looked up)."""
         alpha = self.weights.smoothing
-        seen = self.cooccur.lookup(i, j) + self.used(i, j)
+        seeds = self.cooccur.lookup(i, j) if counts is None else counts
+        seen = seeds + self.used(i, j)
         return np.log((self.n_seeds + alpha) / (seen + alpha)) / self._max_novelty
 
     def neighbour_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -279,6 +303,18 @@ class PairModel:
             return np.zeros(0)
         rows = self.basis[i].multiply(self.basis[j])
         return np.asarray(rows.sum(axis=1)).ravel()
+
+    def neighbour_cosine_among(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """:meth:`neighbour_cosine` for many pairs over few distinct atoms (a search
+        step): one sparse product of the distinct atoms' rows, then a lookup."""
+        rows, row_of = np.unique(i, return_inverse=True)
+        cols, col_of = np.unique(j, return_inverse=True)
+        product = self.basis[rows] @ self.basis_t[:, cols]
+        if len(rows) * len(cols) <= self.DENSE_BLOCK:
+            return np.asarray(product.toarray())[row_of.ravel(), col_of.ravel()]
+        block = sp.csr_array(product)
+        block.sort_indices()  # the lookup searches sorted rows; a product leaves them unsorted
+        return np.asarray(block[row_of.ravel(), col_of.ravel()], dtype=np.float64)
 
     def neighbour_cosine_block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Neighbourhood cosines of every ``rows`` x ``cols`` pair, as a dense block."""
@@ -297,34 +333,45 @@ class PairModel:
         return np.where(np.isnan(cosine), 0.0, np.clip(ramp, 0.0, 1.0))
 
     def compatibility(
-        self, i: np.ndarray, j: np.ndarray, neighbour_cos: np.ndarray | None = None
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        neighbour_cos: np.ndarray | None = None,
+        counts: np.ndarray | None = None,
     ) -> np.ndarray:
         """Calibrated evidence in ``[0, 1]``; 0 for vetoed pairs (INCOMPATIBLE,
         near-duplicate, same slot, different domains); 1 for pairs seen together.
 
         The learned score where the model has one for the pair's domain, else the
         hand-weighted baseline. ``neighbour_cos`` may carry precomputed neighbourhood
-        cosines of the pairs (used by the baseline only).
+        cosines of the pairs (used by the baseline only), ``counts`` their
+        :meth:`cooccurrence`.
         """
         learned = self.learned
         if learned is None:
-            return self.hand_compatibility(i, j, neighbour_cos)
+            return self.hand_compatibility(i, j, neighbour_cos, counts)
         fitted = np.isin(self.domains[i], learned.domains)
         if not fitted.all():
             nbr = None if neighbour_cos is None else neighbour_cos[~fitted]
+            seen = None if counts is None else counts[~fitted]
             out = np.empty(len(i))
-            out[~fitted] = self.hand_compatibility(i[~fitted], j[~fitted], nbr)
-            out[fitted] = self.compatibility(i[fitted], j[fitted])
+            out[~fitted] = self.hand_compatibility(i[~fitted], j[~fitted], nbr, seen)
+            seen = None if counts is None else counts[fitted]
+            out[fitted] = self.compatibility(i[fitted], j[fitted], counts=seen)
             return out
         score = self._cdf(2, i, learned.probability.lookup(i, j))
-        return self._finish(i, j, score, self.embedding_cosine(i, j))
+        return self._finish(i, j, score, self.embedding_cosine(i, j), counts)
 
     def scores_by_hand(self, domain: str) -> bool:
         """Whether ``domain``'s pairs get the hand-weighted score (no learned one)."""
         return self.learned is None or domain not in self.learned.domains
 
     def hand_compatibility(
-        self, i: np.ndarray, j: np.ndarray, neighbour_cos: np.ndarray | None = None
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        neighbour_cos: np.ndarray | None = None,
+        counts: np.ndarray | None = None,
     ) -> np.ndarray:
         """The hand-weighted baseline: neighbourhood cosine, popularity and embedding band,
         each calibrated per domain, combined by :class:`CompatibilityWeights`."""
@@ -336,13 +383,19 @@ class PairModel:
             + w.popularity * self._cdf(1, i, self._popularity(i, j))
             + w.embedding * self.band(cos)
         )
-        return self._finish(i, j, score, cos)
+        return self._finish(i, j, score, cos, counts)
 
     def _finish(
-        self, i: np.ndarray, j: np.ndarray, score: np.ndarray, cos: np.ndarray
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        score: np.ndarray,
+        cos: np.ndarray,
+        counts: np.ndarray | None = None,
     ) -> np.ndarray:
         """Seen pairs 1, outcome penalty, vetoes 0."""
-        score = np.where(self.cooccurrence(i, j) > 0, 1.0, np.minimum(score, 1.0))
+        seen = self.cooccurrence(i, j) if counts is None else counts
+        score = np.where(seen > 0, 1.0, np.minimum(score, 1.0))
         if self.failures is not None:
             fails = self.failures.lookup(i, j)
             oks = self.passes.lookup(i, j) if self.passes is not None else 0.0

@@ -30,10 +30,18 @@ import scipy.sparse as sp
 
 from ..records import AtomEdge
 
-__all__ = ["DEPENDENCY", "NEVER_TOGETHER", "negative_evidence", "never_together", "slot_rules"]
+__all__ = [
+    "DEPENDENCY",
+    "DERIVED_PREFIX",
+    "NEVER_TOGETHER",
+    "negative_evidence",
+    "never_together",
+    "slot_rules",
+]
 
-NEVER_TOGETHER = "negative:poisson"
-DEPENDENCY = "negative:dependency"
+DERIVED_PREFIX = "negative:"  # the source of every edge derived here, and of no other
+NEVER_TOGETHER = DERIVED_PREFIX + "poisson"
+DEPENDENCY = DERIVED_PREFIX + "dependency"
 
 
 def never_together(

@@ -15,9 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..records import AtomRef, AtomSet, ElementSchema
+from ..records import AtomRef, AtomSet, ElementSchema, ScoreBreakdown
 from .model import PairModel
-from .search import STRATEGIES, Batch, ObjectiveWeights, explain, one_set, pair_index, slot_template
+from .search import (
+    STRATEGIES,
+    ObjectiveWeights,
+    baseline_set,
+    scored_and_explained,
+    slot_template,
+)
+from .walk import novelty_sets
 
 __all__ = ["SampleStats", "sample_sets"]
 
@@ -56,10 +63,12 @@ def _members(
     members = {}
     for slot in set(template):
         found = np.flatnonzero(in_domain & (model.slots == slot))
-        runnable = np.array(
-            [schema.sandboxable(slot, model.atom_ids[x].rsplit("/", 1)[1]) for x in found],
-            dtype=bool,
-        )
+        runnable = np.ones(len(found), dtype=bool)
+        if any(rule.slot in (None, slot) for rule in schema.not_sandboxable):
+            runnable = np.array(
+                [schema.sandboxable(slot, model.atom_ids[x].rsplit("/", 1)[1]) for x in found],
+                dtype=bool,
+            )
         stats.not_sandboxable_atoms += int((~runnable).sum())
         members[slot] = found[runnable]
     empty = sorted(s for s, m in members.items() if len(m) < template.count(s))
@@ -76,9 +85,9 @@ def _atom_set(
     model: PairModel,
     schema: ElementSchema,
     ids: list[int],
+    score: ScoreBreakdown,
     strategy: str,
     seed: int,
-    w: ObjectiveWeights,
 ) -> AtomSet:
     return AtomSet(
         domain=schema.domain,
@@ -90,10 +99,29 @@ def _atom_set(
             )
             for x in ids
         ],
-        score=explain(model, np.asarray(ids), w),
+        score=score,
         strategy=strategy,
         rng_seed=seed,
     )
+
+
+BATCH = 256  # novelty sets drawn per numpy pass
+
+
+def _draw(
+    model: PairModel,
+    members: dict[str, np.ndarray],
+    template: list[str],
+    strategy: str,
+    usage: np.ndarray,
+    w: ObjectiveWeights,
+    rng: np.random.Generator,
+    size: int,
+) -> np.ndarray:
+    """``size`` candidate sets; a baseline draws one at a time as it always has."""
+    if strategy == "novelty":
+        return novelty_sets(model, members, template, usage, w, rng, size)
+    return np.array([baseline_set(model, members, template, strategy, rng)])
 
 
 def sample_sets(
@@ -130,32 +158,32 @@ def sample_sets(
     template = slot_template(schema, include_optional)
     members = _members(model, schema, template, stats)
     rng = np.random.default_rng(seed)
-    batch = Batch(len(model.atom_ids))
+    assert model.atom_usage is not None
+    usage = np.array(model.atom_usage, dtype=np.float64, copy=True)  # history + this batch
     seen = {frozenset(a.id for a in s.atoms) for s in exclude}
     out: list[AtomSet] = []
     tries = max_tries if max_tries is not None else 10 * n + 50
-    for _ in range(tries):
-        if len(out) >= n:
-            break
-        stats.attempts += 1
-        ids = one_set(model, members, template, strategy, batch, w, rng)
-        key = frozenset(model.atom_ids[x] for x in ids)
-        if key in seen:
-            stats.duplicates += 1
-            continue
-        if strategy == "novelty" and _min_compatibility(model, ids) < model.weights.threshold:
-            stats.below_threshold += 1
-            continue
-        seen.add(key)
-        batch.add(ids)
-        out.append(_atom_set(model, schema, ids, strategy, seed, w))
-        stats.made += 1
-        if on_set is not None:
-            on_set(out[-1])
+    tried = 0
+    while len(out) < n and tried < tries:
+        size = min(BATCH, tries - tried, n - len(out) + (n - len(out) + 3) // 4)
+        drawn = _draw(model, members, template, strategy, usage, w, rng, size)
+        scores, breakdowns = scored_and_explained(model, drawn, w)
+        floor = scores.min_compatibility
+        for row, ids in enumerate(drawn.tolist()):
+            if len(out) >= n:
+                break
+            tried += 1
+            stats.attempts += 1
+            key = frozenset(model.atom_ids[x] for x in ids)
+            if key in seen:
+                stats.duplicates += 1
+            elif strategy == "novelty" and floor[row] < model.weights.threshold:
+                stats.below_threshold += 1
+            else:
+                seen.add(key)
+                usage[ids] += 1
+                out.append(_atom_set(model, schema, ids, breakdowns[row], strategy, seed))
+                stats.made += 1
+                if on_set is not None:
+                    on_set(out[-1])
     return out
-
-
-def _min_compatibility(model: PairModel, ids: list[int]) -> float:
-    arr = np.asarray(ids)
-    a, b = pair_index(len(arr))
-    return float(model.compatibility(arr[a], arr[b]).min()) if len(a) else 1.0

@@ -248,17 +248,28 @@ def add_negative_evidence(
     store: GraphStore, on_progress: OnProgress | None = None
 ) -> dict[str, int]:
     """Write the INCOMPATIBLE edges the seeds support (never-together pairs, slot rules;
-    :mod:`adr_graph.sample.negative`) and commit; returns how many of each."""
-    from ..sample.negative import negative_evidence
+    :mod:`adr_graph.sample.negative`) and commit; returns how many of each.
+
+    Derived edges the seeds no longer support (written by an earlier ingest) are removed;
+    a hand-made INCOMPATIBLE edge is never replaced or removed."""
+    from ..sample.negative import DERIVED_PREFIX, negative_evidence
 
     steps = Steps("negative", on_progress)
     with steps.task("deriving negative evidence"):
         proj = store.projection()
         atoms = {a.id: a for a in store.iter_atoms()}
         ordered = [atoms[a] for a in proj.atom_ids]
-        edges = negative_evidence(
+        derived = negative_evidence(
             proj.incidence, proj.atom_ids, [a.slot for a in ordered], [a.domain for a in ordered]
         )
+        existing = list(store.iter_edges("INCOMPATIBLE"))
+        by_hand = {(e.a, e.b) for e in existing if not e.source.startswith(DERIVED_PREFIX)}
+        edges = [e for e in derived if (e.a, e.b) not in by_hand]
+        kept = {(e.a, e.b) for e in edges}
+        stale = [
+            e for e in existing if e.source.startswith(DERIVED_PREFIX) and (e.a, e.b) not in kept
+        ]
+        store.delete_edges(stale)
         store.upsert_edges(edges)
         store.commit()
     counts: dict[str, int] = {}
@@ -267,7 +278,7 @@ def add_negative_evidence(
     steps.note(
         f"negative evidence: {len(edges)} INCOMPATIBLE edges ("
         + ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
-        + ")"
+        + f"), {len(stale)} no longer supported removed"
     )
     return counts
 

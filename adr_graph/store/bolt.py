@@ -176,6 +176,21 @@ class Neo4jStore:
             count += len(rows)
         return count
 
+    def delete_edges(self, edges: Iterable[AtomEdge]) -> int:
+        """Remove typed atom-atom edges (matched by both ends and the type; absent ones
+        are skipped); returns how many were removed."""
+        by_type: dict[str, dict[tuple[str, str], dict[str, str]]] = defaultdict(dict)
+        for edge in edges:
+            by_type[edge.type][(edge.a, edge.b)] = {"a": edge.a, "b": edge.b}
+        removed = 0
+        for kind, keyed in sorted(by_type.items()):
+            statements = q.typed_edge_statements(kind)
+            before = int(self.db.read(statements["count"])[0]["n"])
+            for batch in chunks(list(keyed.values()), self.batch_size):
+                self.db.write(statements["delete"], rows=batch)
+            removed += before - int(self.db.read(statements["count"])[0]["n"])
+        return removed
+
     def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int:
         """Record verification outcomes as ``Task`` nodes ``COMBINES`` their atoms."""
         latest = {o.task_id: o for o in outcomes}

@@ -260,7 +260,7 @@ COUNT_COOCCURRENCE = "MATCH (:Atom)-[c:CO_OCCURS]->(:Atom) RETURN count(c) AS n"
 
 
 def typed_edge_statements(edge_type: str) -> dict[str, str]:
-    """Write/read/count statements for one typed atom-atom edge (type allow-listed)."""
+    """Write/read/count/delete statements for one typed atom-atom edge (type allow-listed)."""
     kind = rel_type(edge_type)
     return {
         "write": (
@@ -275,4 +275,8 @@ def typed_edge_statements(edge_type: str) -> dict[str, str]:
             "ORDER BY a, b"
         ),
         "count": f"MATCH (:Atom)-[e:{kind}]->(:Atom) RETURN count(e) AS n",
+        "delete": (
+            f"UNWIND $rows AS r MATCH (a:Atom {{id: r.a}})-[e:{kind}]->(b:Atom {{id: r.b}}) "
+            "DELETE e"
+        ),
     }

@@ -113,6 +113,17 @@ class EmbeddedStore:
             count += 1
         return count
 
+    def delete_edges(self, edges: Iterable[AtomEdge]) -> int:
+        """Remove typed atom-atom edges (matched by both ends and the type; absent ones
+        are skipped); returns how many were removed."""
+        removed = 0
+        for edge in edges:
+            u, v = (ATOM, edge.a), (ATOM, edge.b)
+            if self.graph.has_edge(u, v, key=edge.type):
+                self.graph.remove_edge(u, v, key=edge.type)
+                removed += 1
+        return removed
+
     def record_outcomes(self, outcomes: Iterable[TaskOutcome]) -> int:
         """Record verification outcomes (a task's earlier outcome is replaced)."""
         count = 0

@@ -187,6 +187,22 @@ def test_typed_edges_round_trip_and_do_not_count_as_memberships(harness: StoreHa
         again.upsert_edges([AtomEdge(a=BFS.id, b="algorithm/technique/nope", type="SIMILAR")])
 
 
+def test_typed_edges_can_be_deleted_and_stay_deleted(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    similar = AtomEdge(a=HEAP.id, b=DEQUE.id, type="SIMILAR", score=0.6)
+    banned = AtomEdge(a=BFS.id, b=HEAP.id, type="INCOMPATIBLE", source="negative:poisson")
+    store.upsert_edges([similar, banned])
+    absent = AtomEdge(a=BFS.id, b=DEQUE.id, type="INCOMPATIBLE")
+    # reversed ends name the same edge; the type must match too
+    wrong_type = AtomEdge(a=HEAP.id, b=BFS.id, type="SIMILAR")
+    assert store.delete_edges([wrong_type, absent]) == 0
+    assert store.delete_edges([AtomEdge(a=HEAP.id, b=BFS.id, type="INCOMPATIBLE")]) == 1
+    store.commit()
+    again = harness.reopen(store)
+    assert [(e.a, e.b, e.type) for e in again.iter_edges()] == [(similar.a, similar.b, "SIMILAR")]
+    assert again.stats().edges == {"SIMILAR": 1}
+
+
 def test_merge_atoms_moves_memberships(harness: StoreHarness) -> None:
     store = populated(harness.fresh())
     store.upsert_atoms([DEQUE.model_copy(update={"embedding": [1.0, 0.0]})])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adr_graph.records import Atom
+from adr_graph.records import Atom, AtomEdge
 from adr_graph.sample import model_from_store, sample_sets
 from adr_graph.sample.negative import DEPENDENCY, NEVER_TOGETHER
 from adr_graph.schema import load_schemas
@@ -21,8 +21,7 @@ def _id(slot: str, k: int) -> str:
     return f"algorithm/{slot}/{slot[:3]}{k}"
 
 
-@pytest.fixture(scope="module")
-def store() -> EmbeddedStore:
+def _seeded_store() -> EmbeddedStore:
     """technique fixes io_format (tec0, tec1 -> io0; tec2, tec3 -> io1); tec0 never meets
     dat3 although both are common; everything else is drawn at random."""
     rng = np.random.default_rng(0)
@@ -45,9 +44,49 @@ def store() -> EmbeddedStore:
         ]
         rows.append(SeedAtoms(seed_id=f"s{n}", domain="algorithm", source="t", atom_ids=picks))
     store.set_memberships(rows)
+    return store
+
+
+@pytest.fixture(scope="module")
+def store() -> EmbeddedStore:
+    store = _seeded_store()
     counts = add_negative_evidence(store)
     assert counts[DEPENDENCY] == 4 and counts[NEVER_TOGETHER] >= 1
     return store
+
+
+def test_edges_the_seeds_stop_supporting_go_and_hand_made_ones_stay() -> None:
+    store = _seeded_store()
+    never = (_id("data_structure", 3), _id("technique", 0))
+    by_hand = AtomEdge(
+        a=_id("scenario", 0), b=_id("constraint", 1), type="INCOMPATIBLE", source="manual"
+    )
+    on_a_derived_pair = AtomEdge(a=never[0], b=never[1], type="INCOMPATIBLE", source="expert")
+    store.upsert_edges([by_hand])
+    add_negative_evidence(store)
+    edges = {(e.a, e.b): e for e in store.iter_edges("INCOMPATIBLE")}
+    assert edges[never].source == NEVER_TOGETHER
+    # new seeds where tec0 meets dat3 often: the never-together edge loses its support
+    store.set_memberships(
+        SeedAtoms(
+            seed_id=f"new{n}",
+            domain="algorithm",
+            source="t",
+            atom_ids=[never[1], never[0], _id("scenario", n % 4), _id("io_format", 0)],
+        )
+        for n in range(60)
+    )
+    add_negative_evidence(store)
+    edges = {(e.a, e.b): e for e in store.iter_edges("INCOMPATIBLE")}
+    assert never not in edges
+    assert edges[(by_hand.a, by_hand.b)].source == "manual"
+    assert any(e.source == DEPENDENCY for e in edges.values())  # still supported
+    # a hand-made edge on a pair the seeds flag keeps its own source
+    other = _seeded_store()
+    other.upsert_edges([on_a_derived_pair])
+    add_negative_evidence(other)
+    edges = {(e.a, e.b): e for e in other.iter_edges("INCOMPATIBLE")}
+    assert edges[never].source == "expert"
 
 
 def test_both_kinds_are_edges_with_their_evidence(store: EmbeddedStore) -> None:

@@ -1,0 +1,204 @@
+"""The ``novelty`` search, batched: many sets grow slot by slot, one numpy pass a step.
+
+Each set of a batch draws its own slot order and an anchor (under-used atoms first; no
+two sets of a batch share an anchor while the slot has atoms enough). Every later step
+groups the sets by the slot they fill next and, for the whole group at once:
+
+- draws a candidate pool per set: the ends of random 2-hop co-occurrence walks from the
+  set's atoms into the slot (atoms the neighbourhood evidence favours) and uniform draws
+  from the slot (so atoms far from the seeds stay reachable); a slot of at most
+  ``pool`` atoms is taken whole;
+- scores every (set atom, candidate) pair: novelty, compatibility and whether the two
+  were ever seen together;
+- picks by softmax among each set's ``top_k`` best candidates. While a set holds no
+  never-seen pair, only compatible candidates that add one are feasible when any exist;
+  on the last slot a candidate that adds one is taken even when none is compatible (the
+  set is then below the threshold, and :func:`~adr_graph.sample.sets.sample_sets` drops
+  it).
+
+Every random choice comes from the ``rng`` passed in.
+
+>>> import scipy.sparse as sp
+>>> from adr_graph.sample.model import PairModel
+>>> from adr_graph.sample.search import ObjectiveWeights
+>>> inc = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]]))
+>>> model = PairModel.from_incidence(inc, ["d/t/a", "d/s/b", "d/s/c", "d/s/e"],
+...                                  ["t", "s", "s", "s"], ["d"] * 4)
+>>> members = {"t": np.array([0]), "s": np.array([1, 2, 3])}
+>>> sets = novelty_sets(model, members, ["t", "s"], np.zeros(4), ObjectiveWeights(),
+...                     np.random.default_rng(0), size=3)
+>>> sets.shape, sorted(set(sets[:, 0].tolist()))
+((3, 2), [0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .model import PairModel
+from .search import ObjectiveWeights
+
+__all__ = ["novelty_sets", "softmax_picks"]
+
+
+def novelty_sets(
+    model: PairModel,
+    members: dict[str, np.ndarray],
+    template: list[str],
+    usage: np.ndarray,
+    weights: ObjectiveWeights,
+    rng: np.random.Generator,
+    size: int,
+) -> np.ndarray:
+    """``size`` sets as an ``(size, len(template))`` array of atom indices.
+
+    ``members`` maps each slot to its candidate atoms, ``usage`` counts earlier uses of
+    every atom (history plus this batch): the anchor and the diversity term prefer
+    atoms used less.
+    """
+    k = len(template)
+    orders = rng.permuted(np.tile(np.arange(k), (size, 1)), axis=1)
+    picks = np.full((size, k), -1, dtype=np.int64)
+    for pos, rows in _groups(orders[:, 0]):
+        picks[rows, pos] = _anchors(members[template[pos]], usage, len(rows), rng)
+    has_unseen = np.zeros(size, dtype=bool)
+    for step in range(1, k):
+        for pos, rows in _groups(orders[:, step]):
+            chosen = picks[rows[:, None], orders[rows, :step]]
+            pick, adds_unseen = _step(
+                model,
+                chosen,
+                members[template[pos]],
+                usage,
+                weights,
+                rng,
+                need_unseen=~has_unseen[rows],
+                last=step == k - 1,
+            )
+            picks[rows, pos] = pick
+            has_unseen[rows] |= adds_unseen
+    return picks
+
+
+def _groups(values: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(value, rows holding it)`` for each distinct value, in ascending order."""
+    for value in np.unique(values).tolist():
+        yield value, np.flatnonzero(values == value)
+
+
+def _anchors(cands: np.ndarray, usage: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` anchors, weighted ``1 / (1 + usage)^2``, distinct while the slot allows."""
+    weight = 1.0 / (1.0 + usage[cands]) ** 2
+    return rng.choice(cands, size=n, replace=n > len(cands), p=weight / weight.sum())
+
+
+def _walk_ends(
+    model: PairModel, chosen: np.ndarray, in_slot: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``n`` ends of random 2-hop co-occurrence walks per set that land in the slot
+    (``-1`` where too few do); each walk starts at a random atom of the set."""
+    g, t = chosen.shape
+    tries = 4 * n
+    indptr, indices = model.basis.indptr, model.basis.indices
+    node = chosen[np.arange(g)[:, None], rng.integers(t, size=(g, tries))]
+    alive = np.ones(node.shape, dtype=bool)
+    for _hop in range(2):
+        start, degree = indptr[node], indptr[node + 1] - indptr[node]
+        alive &= degree > 0
+        offset = (rng.random(node.shape) * degree).astype(np.int64)
+        node = np.where(alive, indices[np.minimum(start + offset, len(indices) - 1)], node)
+    landed = alive & in_slot[node]
+    first = np.argsort(~landed, axis=1, kind="stable")[:, :n]  # landed walks first
+    ends = np.take_along_axis(node, first, axis=1)
+    return np.where(np.take_along_axis(landed, first, axis=1), ends, -1)
+
+
+def _pools(
+    model: PairModel, chosen: np.ndarray, cands: np.ndarray, pool: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Candidates per set, ``(sets, pool)``: the whole slot when it is small, else
+    2-hop walk ends (half) and uniform draws."""
+    g = len(chosen)
+    if len(cands) <= pool:
+        return np.broadcast_to(cands, (g, len(cands)))
+    in_slot = np.zeros(len(model.atom_ids), dtype=bool)
+    in_slot[cands] = True
+    walked = _walk_ends(model, chosen, in_slot, pool // 2, rng)
+    drawn = cands[rng.integers(len(cands), size=(g, pool))]
+    walked = np.where(walked >= 0, walked, drawn[:, : pool // 2])
+    return np.concatenate([walked, drawn[:, pool // 2 :]], axis=1)
+
+
+def _step(
+    model: PairModel,
+    chosen: np.ndarray,
+    cands: np.ndarray,
+    usage: np.ndarray,
+    w: ObjectiveWeights,
+    rng: np.random.Generator,
+    need_unseen: np.ndarray,
+    last: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pick per set of the group, and whether it adds a never-seen pair."""
+    pool = _pools(model, chosen, cands, w.pool, rng)
+    g, t = chosen.shape
+    shape = (g, t, pool.shape[1])
+    ci = np.broadcast_to(chosen[:, :, None], shape).ravel()
+    cj = np.broadcast_to(pool[:, None, :], shape).ravel()
+    nbr = None  # the neighbourhood term, only where the hand-weighted score reads it
+    if model.scores_by_hand(model.domains[chosen[0, 0]]):
+        nbr = _chunked_cosines(model, chosen, pool).ravel()
+    comp = model.compatibility(ci, cj, nbr).reshape(shape)
+    nov = model.novelty(ci, cj).reshape(shape)
+    unseen = (model.cooccurrence(ci, cj) == 0).reshape(shape).any(axis=1)
+    score = w.novelty * nov.mean(1) + w.compatibility * comp.mean(1)
+    score = score + w.diversity / (1 + usage[pool])
+    score = np.where(need_unseen[:, None], score + w.unseen_bonus * unseen, score)
+    feasible = comp.min(axis=1) >= model.weights.threshold
+    adds_new = feasible & unseen
+    only_new = need_unseen & adds_new.any(axis=1)
+    feasible = np.where(only_new[:, None], adds_new, feasible)
+    any_new = need_unseen & ~only_new & last & unseen.any(axis=1)
+    feasible = np.where(any_new[:, None], unseen, feasible)
+    score = np.where(feasible, score, score - 2.0)
+    taken = (pool[:, None, :] == chosen[:, :, None]).any(axis=1)  # a slot drawn twice
+    score = np.where(taken, score - 1e6, score)
+    col = softmax_picks(score, w.top_k, w.temperature, rng)
+    rows = np.arange(g)
+    return pool[rows, col], unseen[rows, col]
+
+
+CHUNK = 16  # sets per sparse product: more wastes work on pairs across sets
+
+
+def _chunked_cosines(model: PairModel, chosen: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Neighbourhood cosines of each set's atoms with its candidates, ``(sets, t, pool)``:
+    one sparse product per few sets, so the work stays near the pairs asked for."""
+    g, t = chosen.shape
+    out = np.empty((g, t, pool.shape[1]))
+    for start in range(0, g, CHUNK):
+        rows, cols = chosen[start : start + CHUNK], pool[start : start + CHUNK]
+        shape = (len(rows), t, cols.shape[1])
+        ci = np.broadcast_to(rows[:, :, None], shape).ravel()
+        cj = np.broadcast_to(cols[:, None, :], shape).ravel()
+        out[start : start + CHUNK] = model.neighbour_cosine_among(ci, cj).reshape(shape)
+    return out
+
+
+def softmax_picks(
+    scores: np.ndarray, k: int, temperature: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Per row, a column drawn by softmax over the row's ``k`` best scores.
+
+    >>> scores = np.array([[0.0, 5.0, 1.0], [9.0, 0.0, 0.0]])
+    >>> softmax_picks(scores, 2, 0.01, np.random.default_rng(0)).tolist()
+    [1, 0]
+    """
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    best = np.take_along_axis(scores, top, axis=1)
+    weight = np.exp((best - best[:, :1]) / max(temperature, 1e-6))
+    cumulative = np.cumsum(weight / weight.sum(axis=1, keepdims=True), axis=1)
+    drawn = (cumulative < rng.random((len(scores), 1))).sum(axis=1)
+    return top[np.arange(len(top)), np.minimum(drawn, top.shape[1] - 1)]
