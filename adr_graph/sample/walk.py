@@ -43,6 +43,11 @@ from .search import ObjectiveWeights
 __all__ = ["novelty_sets", "softmax_picks"]
 
 
+# sets that grow together before the usage counts see their atoms: smaller waves spread a
+# batch wider (one set at a time is the sequential search), larger ones run faster
+WAVE = 32
+
+
 def novelty_sets(
     model: PairModel,
     members: dict[str, np.ndarray],
@@ -56,8 +61,28 @@ def novelty_sets(
 
     ``members`` maps each slot to its candidate atoms, ``usage`` counts earlier uses of
     every atom (history plus this batch): the anchor and the diversity term prefer
-    atoms used less.
+    atoms used less. The sets grow in waves of :data:`WAVE`; each wave counts the atoms
+    of the waves before it as used.
     """
+    usage = np.array(usage, dtype=np.float64, copy=True)
+    waves = []
+    for start in range(0, size, WAVE):  # later waves see the atoms earlier ones used
+        wave = _wave(model, members, template, usage, weights, rng, min(WAVE, size - start))
+        np.add.at(usage, wave.ravel(), 1.0)
+        waves.append(wave)
+    return np.concatenate(waves) if waves else np.zeros((0, len(template)), dtype=np.int64)
+
+
+def _wave(
+    model: PairModel,
+    members: dict[str, np.ndarray],
+    template: list[str],
+    usage: np.ndarray,
+    weights: ObjectiveWeights,
+    rng: np.random.Generator,
+    size: int,
+) -> np.ndarray:
+    """One wave of ``size`` sets, grown together (usage fixed while they grow)."""
     k = len(template)
     orders = rng.permuted(np.tile(np.arange(k), (size, 1)), axis=1)
     picks = np.full((size, k), -1, dtype=np.int64)

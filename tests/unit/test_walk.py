@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adr_graph.sample import PairModel, PairTable, SampleStats, sample_sets, score_sets
+from adr_graph.sample import PairModel, PairTable, SampleStats, sample_sets, score_sets, walk
 from adr_graph.sample.search import ObjectiveWeights, explain, explain_sets
 from adr_graph.sample.walk import novelty_sets, softmax_picks
 from adr_graph.schema import load_schemas
@@ -130,3 +130,18 @@ def test_softmax_picks_follow_the_scores() -> None:
     # top two only, in the ratio exp(0.1 / 0.1) = e
     assert share[0] == share[3] == 0
     assert share[1] / share[2] == pytest.approx(np.e, rel=0.1)
+
+
+def test_later_waves_avoid_the_atoms_earlier_ones_used(
+    model: PairModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = {s: np.flatnonzero(model.slots == s) for s in SLOTS}
+    w = ObjectiveWeights(pool=16, diversity=3.0)
+
+    def spread(wave: int) -> int:
+        monkeypatch.setattr(walk, "WAVE", wave)
+        rng = np.random.default_rng(8)
+        sets = novelty_sets(model, members, SLOTS, np.zeros(600), w, rng, 240)
+        return len(np.unique(sets))
+
+    assert spread(8) > spread(240) * 1.1
