@@ -162,14 +162,7 @@ def scored_and_explained(
     """:func:`score_sets` and :func:`explain_sets` of ``sets`` from one pass."""
     pair = PairScores.of(model, sets)
     scores = score_sets(model, sets, weights, pair)
-    i, j, counts, nov, comp, used = (
-        pair.i,
-        pair.j,
-        pair.counts,
-        pair.novelty,
-        pair.compatibility,
-        pair.used,
-    )
+    i, j, counts, comp = pair.i, pair.j, pair.counts, pair.compatibility
     nbr, cos = model.neighbour_cosine_among(i, j), model.embedding_cosine(i, j)
     learned = model.learned.probability.lookup(i, j) if model.learned is not None else None
     pairs = [
@@ -177,13 +170,13 @@ def scored_and_explained(
             a=model.atom_ids[i[x]],
             b=model.atom_ids[j[x]],
             cooccurrence=int(counts[x]),
-            novelty=round(float(nov[x]), 6),
+            novelty=round(float(pair.novelty[x]), 6),
             compatibility=round(float(comp[x]), 6),
             reasons=_reasons(
                 model,
                 int(counts[x]),
                 None if learned is None else float(learned[x]),
-                (float(nbr[x]), float(cos[x]), int(used[x]), float(comp[x])),
+                (float(nbr[x]), float(cos[x]), int(pair.used[x]), float(comp[x])),
             ),
         )
         for x in range(len(i))

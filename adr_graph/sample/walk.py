@@ -175,9 +175,10 @@ def _step(
     nbr = None  # the neighbourhood term, only where the hand-weighted score reads it
     if model.scores_by_hand(model.domains[chosen[0, 0]]):
         nbr = _chunked_cosines(model, chosen, pool).ravel()
-    comp = model.compatibility(ci, cj, nbr).reshape(shape)
-    nov = model.novelty(ci, cj).reshape(shape)
-    unseen = (model.cooccurrence(ci, cj) == 0).reshape(shape).any(axis=1)
+    counts = model.cooccurrence(ci, cj)
+    comp = model.compatibility(ci, cj, nbr, counts).reshape(shape)
+    nov = model.novelty(ci, cj, counts).reshape(shape)
+    unseen = (counts == 0).reshape(shape).any(axis=1)
     score = w.novelty * nov.mean(1) + w.compatibility * comp.mean(1)
     score = score + w.diversity / (1 + usage[pool])
     score = np.where(need_unseen[:, None], score + w.unseen_bonus * unseen, score)
