@@ -151,7 +151,11 @@ class NotSandboxable(_Record):
         >>> rule.matches("library_api", "requests.get"), rule.matches("library_api", "re.sub")
         (True, False)
         """
-        return (self.slot in (None, slot)) and re.search(self.pattern, name) is not None
+        return self.applies_to(slot) and re.search(self.pattern, name) is not None
+
+    def applies_to(self, slot: str) -> bool:
+        """Whether this rule looks at atoms of ``slot`` at all."""
+        return self.slot in (None, slot)
 
 
 class ElementSchema(_Record):

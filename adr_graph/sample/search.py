@@ -101,19 +101,24 @@ class PairScores:
     novelty: np.ndarray
     compatibility: np.ndarray
     used: np.ndarray  # earlier sets holding both atoms
+    neighbour_cos: np.ndarray | None = None  # when asked for
 
     @classmethod
-    def of(cls, model: PairModel, sets: np.ndarray) -> PairScores:
+    def of(cls, model: PairModel, sets: np.ndarray, neighbours: bool = False) -> PairScores:
+        """The terms of ``sets``' pairs; with ``neighbours``, also their neighbourhood
+        cosines (computed once, for the hand-weighted score and the reasons alike)."""
         a, b = pair_index(sets.shape[1])
         i, j = sets[:, a].ravel(), sets[:, b].ravel()
         counts = model.cooccurrence(i, j)
+        nbr = model.neighbour_cosine(i, j) if neighbours else None
         return cls(
             i,
             j,
             counts,
             model.novelty(i, j, counts),
-            model.compatibility(i, j, counts=counts),
+            model.compatibility(i, j, nbr, counts),
             model.used(i, j),
+            nbr,
         )
 
 
@@ -160,10 +165,11 @@ def scored_and_explained(
     model: PairModel, sets: np.ndarray, weights: ObjectiveWeights
 ) -> tuple[SetScores, list[ScoreBreakdown]]:
     """:func:`score_sets` and :func:`explain_sets` of ``sets`` from one pass."""
-    pair = PairScores.of(model, sets)
+    pair = PairScores.of(model, sets, neighbours=True)
     scores = score_sets(model, sets, weights, pair)
-    i, j, counts, comp = pair.i, pair.j, pair.counts, pair.compatibility
-    nbr, cos = model.neighbour_cosine_among(i, j), model.embedding_cosine(i, j)
+    i, j, counts, comp, nbr = pair.i, pair.j, pair.counts, pair.compatibility, pair.neighbour_cos
+    assert nbr is not None
+    cos = model.embedding_cosine(i, j)
     learned = model.learned.probability.lookup(i, j) if model.learned is not None else None
     pairs = [
         PairEvidence(

@@ -64,7 +64,7 @@ def _members(
     for slot in set(template):
         found = np.flatnonzero(in_domain & (model.slots == slot))
         runnable = np.ones(len(found), dtype=bool)
-        if any(rule.slot in (None, slot) for rule in schema.not_sandboxable):
+        if any(rule.applies_to(slot) for rule in schema.not_sandboxable):
             runnable = np.array(
                 [schema.sandboxable(slot, model.atom_ids[x].rsplit("/", 1)[1]) for x in found],
                 dtype=bool,
