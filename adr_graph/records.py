@@ -33,6 +33,7 @@ __all__ = [
     "Cooccurrence",
     "Domain",
     "ElementSchema",
+    "FidelityRecord",
     "GenerationFailure",
     "MergeEvidence",
     "NotSandboxable",
@@ -312,10 +313,26 @@ class Verdict(_Record):
     detail: str = ""
 
 
+class FidelityRecord(_Record):
+    """Which requested atoms the extractors found in a task (see
+    :mod:`adr_graph.generate.fidelity`)."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    by_slot: dict[str, float] = Field(default_factory=dict)
+    found: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    #: requested atoms none of the extractors at hand could have found
+    unknown: list[str] = Field(default_factory=list)
+    extractors: list[str] = Field(default_factory=list)
+    #: extractors that failed on this task (e.g. a malformed LLM reply), with why
+    errors: list[str] = Field(default_factory=list)
+
+
 class VerificationRecord(_Record):
     verified: bool
     verdicts: list[Verdict] = Field(default_factory=list)
     mutation_score: float | None = None
+    fidelity: FidelityRecord | None = None
 
 
 class TaskProvenance(_Record):
@@ -348,6 +365,8 @@ class Task(_Record):
     tests: list[dict[str, Any]] = Field(default_factory=list)
     verification: VerificationRecord | None = None
     difficulty: float | None = None
+    #: share of the requested atoms the extractors find in the task (``verify``)
+    fidelity: float | None = None
     provenance: TaskProvenance
 
 

@@ -77,6 +77,23 @@ CacheOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+MinFidelityOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-fidelity",
+        min=0.0,
+        max=1.0,
+        help="Share of its atoms the extractors must find in a task for it to be verified.",
+    ),
+]
+MinNodesOpt = Annotated[
+    int,
+    typer.Option(
+        "--min-reference-nodes",
+        min=0,
+        help="AST nodes under which a reference is trivial (the task is not verified).",
+    ),
+]
 BaseUrlOpt = Annotated[
     str | None,
     typer.Option("--llm-base-url", help="OpenAI-compatible API URL. Env: OPENAI_BASE_URL."),

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..generate.fidelity import MIN_FIDELITY
 from ..schema import load_schemas
 from ..settings import DEFAULT_OUT, Settings
 from ..stages import RunReport, TaskTools, fetch_seeds, load_seed_file, run_pipeline
@@ -16,6 +17,7 @@ from .common import (
     CacheOpt,
     ConcurrencyOpt,
     JsonOpt,
+    MinFidelityOpt,
     ModelOpt,
     Reporter,
     StoreOpt,
@@ -62,6 +64,7 @@ def run_cmd(
     solver_attempts: Annotated[
         int, typer.Option("--solver-attempts", min=0, help="Solver attempts per task.")
     ] = 2,
+    min_fidelity: MinFidelityOpt = MIN_FIDELITY,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -87,7 +90,8 @@ def run_cmd(
     seeds, _ = load_seed_file(fetched.seeds_file, schemas, on_progress=reporter)
     endpoint = settings.llm_base_url is not None
     use_llm = check_extractor(extractor or ("llm" if endpoint else "static")) == "llm"
-    tools = _task_tools(settings, solver_attempts) if endpoint and tasks and not no_tasks else None
+    wants_tasks = endpoint and tasks and not no_tasks
+    tools = _task_tools(settings, solver_attempts, min_fidelity, use_llm) if wants_tasks else None
     emb = make_embedder(embedder, layout.embeddings_dir)
     with open_cli_store(settings, create=True) as opened:
         report = run_pipeline(
@@ -105,16 +109,26 @@ def run_cmd(
         emit_json(doc)
 
 
-def _task_tools(settings: Settings, solver_attempts: int) -> TaskTools:
+def _task_tools(
+    settings: Settings, solver_attempts: int, min_fidelity: float, use_llm: bool
+) -> TaskTools:
+    """Generator, sandbox, verify options, solver and fidelity check (the static extractor,
+    plus the LLM one when atoms come from it)."""
+    from ..generate.fidelity import FidelityCheck
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
 
     solver = solver_chat(settings.llm(), settings.layout.llm_dir) if solver_attempts else None
+    fidelity = FidelityCheck.static()
+    if use_llm:
+        reader = llm_extractor(settings)
+        fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
     return TaskTools(
         generator=task_generator(settings),
         sandbox=LocalSandbox(),
-        verify=VerifyOptions(solver_attempts=solver_attempts),
+        verify=VerifyOptions(solver_attempts=solver_attempts, min_fidelity=min_fidelity),
         solver=solver,
+        fidelity=fidelity,
     )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InputError
+from ..generate.fidelity import MIN_FIDELITY
+from ..generate.trivial import MIN_AST_NODES
 from ..settings import Settings
 from ..stages import generate_tasks, read_tasks, verify_tasks
 from .common import (
@@ -21,6 +23,8 @@ from .common import (
     CacheOpt,
     ConcurrencyOpt,
     JsonOpt,
+    MinFidelityOpt,
+    MinNodesOpt,
     ModelOpt,
     Reporter,
     StoreOpt,
@@ -29,6 +33,7 @@ from .common import (
     settings_from,
     solver_chat,
 )
+from .graph import llm_extractor
 from .sample import read_sets
 
 __all__ = ["generate_cmd", "task_generator", "verify_cmd"]
@@ -111,13 +116,18 @@ def verify_cmd(
             help="Solver-model attempts per task for a difficulty estimate (needs an endpoint).",
         ),
     ] = 0,
+    min_fidelity: MinFidelityOpt = MIN_FIDELITY,
+    min_reference_nodes: MinNodesOpt = MIN_AST_NODES,
     cache: CacheOpt = None,
     llm_base_url: BaseUrlOpt = None,
     llm_api_key: ApiKeyOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run every task's code in the sandbox; keep tasks whose two solutions agree."""
+    """Run every task's code in the sandbox; keep tasks whose two solutions agree, whose
+    tests no trivial program passes, and that carry enough of their atoms (fidelity:
+    the static extractor, plus the LLM one when an endpoint is configured)."""
+    from ..generate.fidelity import FidelityCheck
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
 
@@ -127,13 +137,25 @@ def verify_cmd(
     )
     solver = solver_chat(settings.llm(), settings.layout.llm_dir) if solver_attempts else None
     opts = VerifyOptions(
-        n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts
-    )
+        n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts,
+        min_fidelity=min_fidelity, min_reference_nodes=min_reference_nodes,
+    )  # fmt: skip
+    fidelity = FidelityCheck.static()
+    if settings.llm_base_url is not None:
+        reader = llm_extractor(settings)
+        fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
     sandbox = LocalSandbox()
     feedback = nullcontext(None) if no_feedback else open_cli_store(settings)
     with feedback as opened:
         report = verify_tasks(
-            todo, out, sandbox, opts, solver=solver, store=opened, on_progress=Reporter()
+            todo,
+            out,
+            sandbox,
+            opts,
+            solver=solver,
+            store=opened,
+            fidelity=fidelity,
+            on_progress=Reporter(),
         )
     if as_json:
         emit_json(report)

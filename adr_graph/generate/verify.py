@@ -8,6 +8,10 @@ counted; at least ``min_inputs`` must remain). The agreed pairs become the tests
 stdin/stdout task's inputs are standard-input strings and its outputs what it prints,
 compared token by token. A tool-usage task's returned calls must also fit the tools it
 declares (step ``tool_calls``).
+Two gates follow (:mod:`.trivial`, :mod:`.fidelity`): the tests must reject every
+trivial program and the reference must not be tiny (step ``triviality``), and the
+extractors must find at least ``min_fidelity`` of the requested atoms in the task (step
+``fidelity``, always measured and recorded on the task).
 Test strength is the share of AST mutants of the reference the tests kill; difficulty
 is ``1 - pass rate`` of ``k`` solver-model attempts (optional).
 """
@@ -19,12 +23,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..chat import CachedChat
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
-from ..records import Task, Verdict, VerificationRecord
+from ..records import FidelityRecord, Task, Verdict, VerificationRecord
 from ..sandbox import Limits, RunRequest, RunResult, Sandbox
+from .fidelity import MIN_FIDELITY, FidelityCheck
 from .harness import (
     HarnessError,
     call_program,
@@ -40,6 +46,7 @@ from .parse import parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
 from .tools import ToolSpec, check_tool_calls
+from .trivial import MIN_AST_NODES, reference_size, trivial_programs
 
 __all__ = ["VerifyOptions", "as_arguments", "verify_task"]
 
@@ -48,7 +55,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    """How hard to check: inputs, mutants, solver attempts and sandbox limits."""
+    """How hard to check: inputs, mutants, solver attempts, the gates and sandbox limits."""
 
     n_inputs: int = 20
     min_inputs: int = 5
@@ -57,6 +64,8 @@ class VerifyOptions:
     solver_attempts: int = 0
     workers: int = 2
     limits: Limits = field(default_factory=Limits)
+    min_fidelity: float = MIN_FIDELITY
+    min_reference_nodes: int = MIN_AST_NODES
 
 
 def _detail(result: RunResult) -> str:
@@ -239,6 +248,54 @@ def _passes(
     )
 
 
+def _not_trivial(
+    task: Task,
+    sandbox: Sandbox,
+    tests: list[dict[str, Any]],
+    opts: VerifyOptions,
+    verdicts: list[Verdict],
+) -> bool:
+    """Whether the reference is big enough and the tests reject every trivial program."""
+    size = reference_size(task.reference_solution)
+    if size < opts.min_reference_nodes:
+        detail = f"the reference has {size} AST nodes, fewer than {opts.min_reference_nodes}"
+        verdicts.append(Verdict(step="triviality", ok=False, detail=detail))
+        return False
+    programs = trivial_programs(tests, task.entry_point or "solve", stdin=task.io_format == STDIN)
+    inputs = [t["input"] for t in tests]
+    codes = [_program(task, code) for _, code in programs]
+    runs = _calls(sandbox, codes, inputs, opts.limits, opts.workers)
+    passed = [
+        name for (name, _), r in zip(programs, runs, strict=True) if _passes(r, tests, _same(task))
+    ]
+    detail = (
+        f"the tests are passed by a trivial program: {', '.join(passed)}"
+        if passed
+        else f"{len(programs)} trivial programs fail the tests; the reference has {size} AST nodes"
+    )
+    verdicts.append(Verdict(step="triviality", ok=not passed, detail=detail))
+    return not passed
+
+
+@lru_cache(maxsize=1)
+def _static_check() -> FidelityCheck:
+    return FidelityCheck.static()
+
+
+def _fidelity_verdict(record: FidelityRecord, opts: VerifyOptions) -> Verdict:
+    found = len(record.found)
+    total = found + len(record.missing) + len(record.unknown)
+    parts = [f"fidelity {record.score:.2f} ({found} of {total} atoms found)"]
+    if record.missing:
+        parts.append("missing: " + ", ".join(a.split("/", 1)[-1] for a in record.missing))
+    if record.unknown:
+        parts.append("unknown: " + ", ".join(a.split("/", 1)[-1] for a in record.unknown))
+    ok = record.score >= opts.min_fidelity
+    if not ok:
+        parts.append(f"below --min-fidelity {opts.min_fidelity:g}")
+    return Verdict(step="fidelity", ok=ok, detail="; ".join(parts))
+
+
 def _mutation_score(
     task: Task, sandbox: Sandbox, tests: list[dict[str, Any]], opts: VerifyOptions
 ) -> float | None:
@@ -273,38 +330,53 @@ def _difficulty(
     return round(1.0 - sum(_passes(r, tests, _same(task)) for r in runs) / len(runs), 4)
 
 
+def _agreed_tests(
+    task: Task, sandbox: Sandbox, opts: VerifyOptions, verdicts: list[Verdict]
+) -> list[dict[str, Any]]:
+    """The input/output pairs both solutions agree on (and whose calls fit the declared
+    tools); empty when the task fails a step before that."""
+    inputs = _inputs(task, sandbox, opts, verdicts)
+    runnable = task.io_format == STDIN or bool(task.entry_point)
+    if len(inputs) < opts.min_inputs or not task.second_solution or not runnable:
+        return []
+    reference, second = _calls(
+        sandbox,
+        [_program(task, task.reference_solution), _program(task, task.second_solution)],
+        inputs,
+        opts.limits,
+    )
+    kept = _agree(reference, second, opts.min_inputs, verdicts, _same(task))
+    if not kept or reference is None:
+        return []
+    outputs = [reference[i]["value"] for i in kept]
+    if task.tools and not _calls_fit_tools(task, outputs, verdicts):
+        return []
+    return [{"input": inputs[i], "output": out} for i, out in zip(kept, outputs, strict=True)]
+
+
 def verify_task(
     task: Task,
     sandbox: Sandbox,
     opts: VerifyOptions | None = None,
     solver: CachedChat | None = None,
+    fidelity: FidelityCheck | None = None,
 ) -> Task:
-    """A copy of ``task`` with verdicts, tests (if verified), mutation score, difficulty."""
+    """A copy of ``task`` with verdicts, fidelity, tests (the agreed input/output pairs,
+    kept even when a gate then rejects the task), mutation score and difficulty (both
+    only when verified). ``fidelity``: the check to measure it with (the static
+    extractor by default)."""
     opts = opts or VerifyOptions()
-    verdicts: list[Verdict] = []
-    inputs = _inputs(task, sandbox, opts, verdicts)
-    tests: list[dict[str, Any]] = []
-    verified = False
-    runnable = task.io_format == STDIN or bool(task.entry_point)
-    if len(inputs) >= opts.min_inputs and task.second_solution and runnable:
-        reference, second = _calls(
-            sandbox,
-            [_program(task, task.reference_solution), _program(task, task.second_solution)],
-            inputs,
-            opts.limits,
-        )
-        kept = _agree(reference, second, opts.min_inputs, verdicts, _same(task))
-        verified = bool(kept) and reference is not None
-        if verified and reference is not None and task.tools:
-            outputs = [reference[i]["value"] for i in kept]
-            verified = _calls_fit_tools(task, outputs, verdicts)
-        if verified and reference is not None:
-            tests = [{"input": inputs[i], "output": reference[i]["value"]} for i in kept]
+    faithful = (fidelity or _static_check()).measure(task)
+    verdicts = [_fidelity_verdict(faithful, opts)]
+    tests = _agreed_tests(task, sandbox, opts, verdicts)
+    verified = bool(tests) and _not_trivial(task, sandbox, tests, opts, verdicts)
+    verified = verified and verdicts[0].ok
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
     difficulty = None
     if verified and solver is not None and opts.solver_attempts > 0:
         difficulty = _difficulty(task, sandbox, solver, tests, opts)
-    record = VerificationRecord(verified=verified, verdicts=verdicts, mutation_score=mutation)
-    return task.model_copy(
-        update={"tests": tests, "verification": record, "difficulty": difficulty}
+    record = VerificationRecord(
+        verified=verified, verdicts=verdicts, mutation_score=mutation, fidelity=faithful
     )
+    update = {"tests": tests, "verification": record, "difficulty": difficulty}
+    return task.model_copy(update={**update, "fidelity": faithful.score})

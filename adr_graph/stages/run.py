@@ -34,6 +34,7 @@ from .tasks import verify_tasks as verify_stage
 if TYPE_CHECKING:
     from ..embed import CachedEmbedder
     from ..extract.llm import LlmExtractor
+    from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
@@ -43,13 +44,14 @@ __all__ = ["RunReport", "TaskTools", "pick_spread", "run_pipeline"]
 
 @dataclass
 class TaskTools:
-    """What the task half of ``run`` needs: a generator, a sandbox, verification options
-    and, for difficulty estimates, a solver chat."""
+    """What the task half of ``run`` needs: a generator, a sandbox, verification options,
+    for difficulty estimates a solver chat, and the fidelity check (static by default)."""
 
     generator: TaskGenerator
     sandbox: Sandbox
     verify: VerifyOptions
     solver: Any = None
+    fidelity: FidelityCheck | None = None
 
 
 class TasksOutcome(BaseModel):
@@ -190,6 +192,7 @@ def _task_half(
         tools.verify,
         solver=tools.solver,
         store=store,
+        fidelity=tools.fidelity,
         on_progress=on_progress,
     )
     kept = read_tasks(verified_path)

@@ -25,6 +25,7 @@ from .export import SeedCitations
 from .progress import OnProgress, Steps
 
 if TYPE_CHECKING:
+    from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
@@ -37,6 +38,7 @@ __all__ = [
     "examples_for",
     "generate_tasks",
     "read_tasks",
+    "requested_atoms",
     "sample_batch",
     "split_count",
     "verify_tasks",
@@ -263,17 +265,28 @@ def verify_tasks(
     *,
     solver: Any = None,
     store: GraphStore | None = None,
+    fidelity: FidelityCheck | None = None,
     on_progress: OnProgress | None = None,
 ) -> VerifyReport:
-    """Verify every task not yet in ``out``; feed all outcomes to ``store`` when given."""
+    """Verify every task not yet in ``out``; feed all outcomes to ``store`` when given.
+
+    Fidelity is measured with ``fidelity``, by default the static extractor, knowing
+    the requested atoms' aliases and extractors from ``store`` when one is given.
+    """
+    from ..generate.fidelity import FidelityCheck
     from ..generate.verify import verify_task
 
     steps = Steps("verify", on_progress)
     done = JsonlCheckpoint(out, Task)
+    todo = [t for t in tasks if t.id not in done]
+    if fidelity is None:
+        fidelity = FidelityCheck.static(requested_atoms(store, todo) if store else None)
+    elif store is not None and not fidelity.atoms:
+        fidelity.atoms = requested_atoms(store, todo)
     with steps.task("verifying in the sandbox", total=len(tasks)) as advance:
         for task in tasks:
             if task.id not in done:
-                done.append(verify_task(task, sandbox, opts, solver))
+                done.append(verify_task(task, sandbox, opts, solver, fidelity))
             advance()
     finished: list[Task] = list(done.records.values())
     outcomes = [_outcome(t) for t in finished]
@@ -299,6 +312,12 @@ def verify_tasks(
         network_isolated=bool(getattr(sandbox, "network_isolation", False)),
         outcomes_written_to=store.location if store is not None else None,
     )
+
+
+def requested_atoms(store: GraphStore, tasks: Sequence[Task]) -> dict[str, Atom]:
+    """The store's records of the atoms ``tasks`` were built from (those it holds)."""
+    wanted = {a for t in tasks for a in t.provenance.atom_ids}
+    return {a: atom for a in sorted(wanted) if (atom := store.get_atom(a)) is not None}
 
 
 def _outcome(task: Task) -> TaskOutcome:

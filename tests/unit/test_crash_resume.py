@@ -235,6 +235,10 @@ def test_generate_and_verify_killed_at_random_lose_and_repeat_nothing(
             "8",
             "--mutants",
             "2",
+            "--min-fidelity",  # the scripted tasks do not carry their atoms; gates tested apart
+            "0",
+            "--min-reference-nodes",
+            "0",
             "--store",
             str(store),
         ]

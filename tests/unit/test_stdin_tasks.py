@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,12 @@ GENERATOR = (
 )
 TASK_REPLY = f"TITLE: Even sum\nSTATEMENT:\n{STATEMENT}\nSOLUTION:\n```python\n{REFERENCE}```\n"
 FAST = VerifyOptions(
-    n_inputs=12, min_inputs=5, mutants=8, limits=Limits(cpu_seconds=5, wall_seconds=10)
+    n_inputs=12,
+    min_inputs=5,
+    mutants=8,
+    limits=Limits(cpu_seconds=5, wall_seconds=10),
+    min_fidelity=0.0,  # the gates have their own tests (test_gates.py)
+    min_reference_nodes=0,
 )
 
 
@@ -165,7 +171,7 @@ def test_stdin_disagreement_crashes_and_wrong_inputs_are_verdicts(sandbox: Local
     assert "SystemExit x" in exits.verification.verdicts[-1].detail
     numbers = "def generate(rng):\n    return [rng.randint(1, 8)]\n"
     bad = verify_task(stdin_task(input_generator=numbers), sandbox, FAST).verification
-    assert bad is not None and "0 fit standard input strings" in bad.verdicts[0].detail
+    assert bad is not None and "0 fit standard input strings" in bad.verdicts[1].detail
 
 
 def test_solver_difficulty_on_a_stdin_task(tmp_path: Path, sandbox: LocalSandbox) -> None:
@@ -175,7 +181,7 @@ def test_solver_difficulty_on_a_stdin_task(tmp_path: Path, sandbox: LocalSandbox
     with FakeOpenAI(lambda body: Scripted(f"```python\n{next(replies)}```")) as server:
         client = make_client(server.base_url, timeout=10)
         chat = CachedChat(client, "m", cache_dir=None, prompt_version=SOLVE_STDIN_PROMPT_VERSION)
-        opts = VerifyOptions(n_inputs=8, min_inputs=5, mutants=0, solver_attempts=3)
+        opts = replace(FAST, n_inputs=8, mutants=0, solver_attempts=3)
         done = verify_task(stdin_task(), sandbox, opts, solver=chat)
         assert "complete program" in server.requests[0]["messages"][0]["content"]
     assert done.difficulty == pytest.approx(0.6667)  # 1 of 3 attempts passes

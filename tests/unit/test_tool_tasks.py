@@ -61,7 +61,12 @@ REPLY = (
     f"SOLUTION:\n```python\n{REFERENCE}```\n"
 )
 FAST = VerifyOptions(
-    n_inputs=12, min_inputs=5, mutants=6, limits=Limits(cpu_seconds=5, wall_seconds=10)
+    n_inputs=12,
+    min_inputs=5,
+    mutants=6,
+    limits=Limits(cpu_seconds=5, wall_seconds=10),
+    min_fidelity=0.0,  # the gates have their own tests (test_gates.py)
+    min_reference_nodes=0,
 )
 
 
@@ -197,8 +202,8 @@ def sandbox() -> LocalSandbox:
 def test_calls_are_verified_against_the_tools(sandbox: LocalSandbox) -> None:
     done = verify_task(tool_task(), sandbox, FAST)
     assert done.verification is not None and done.verification.verified, done.verification
-    assert done.verification.verdicts[-1].step == "tool_calls"
-    assert done.verification.verdicts[-1].ok
+    assert [v.step for v in done.verification.verdicts][-2:] == ["tool_calls", "triviality"]
+    assert all(v.ok for v in done.verification.verdicts)
     assert any(t["output"] for t in done.tests) and done.verification.mutation_score is not None
     # both solutions agree, but pass days as a string: agreement alone would keep the task
     days = "'days': min(3, d - start)"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,12 @@ from adr_graph.sandbox import Limits, LocalSandbox
 from tests.unit.test_generate import SECOND, SPEC
 
 FAST = VerifyOptions(
-    n_inputs=12, min_inputs=5, mutants=8, limits=Limits(cpu_seconds=5, wall_seconds=10)
+    n_inputs=12,
+    min_inputs=5,
+    mutants=8,
+    limits=Limits(cpu_seconds=5, wall_seconds=10),
+    min_fidelity=0.0,  # the gates have their own tests (test_gates.py)
+    min_reference_nodes=0,
 )
 
 
@@ -92,7 +99,7 @@ def test_inputs_the_reference_rejects_are_dropped_and_counted(sandbox: LocalSand
         "    return sum(x for x in xs if x % 2 == 0)\n"
     )
     task = make_task(input_generator=gen, input_validator="", reference_solution=picky_ref)
-    opts = VerifyOptions(n_inputs=30, min_inputs=3, mutants=0)
+    opts = replace(FAST, n_inputs=30, min_inputs=3, mutants=0)
     done = verify_task(task, sandbox, opts)
     assert done.verification is not None and done.verification.verified
     (run,) = [v for v in done.verification.verdicts if v.step == "run_solutions"]
@@ -109,18 +116,21 @@ def test_generated_inputs_are_matched_to_parameters(sandbox: LocalSandbox) -> No
         input_generator="def generate(rng):\n    return {'b': rng.randint(0, 9), 'a': 100}\n",
         input_validator="def validate(inputs):\n    return set(inputs) == {'a', 'b'}\n",
     )
-    done = verify_task(two, sandbox, VerifyOptions(n_inputs=20, min_inputs=3, mutants=0))
+    done = verify_task(two, sandbox, replace(FAST, n_inputs=20, min_inputs=3, mutants=0))
     assert done.verification is not None and done.verification.verified
     assert all(t["input"][0] == 100 and t["output"] == 100 - t["input"][1] for t in done.tests)
     wrong_keys = two.model_copy(
         update={"input_generator": "def generate(rng):\n    return {'c': rng.random()}\n"}
     )
-    assert steps(verify_task(wrong_keys, sandbox, FAST)) == {"generate_inputs": False}
+    assert steps(verify_task(wrong_keys, sandbox, FAST)) == {
+        "fidelity": True,
+        "generate_inputs": False,
+    }
 
 
 def test_broken_generator_and_picky_validator(sandbox: LocalSandbox) -> None:
     crash = verify_task(make_task(input_generator="def generate(rng):\n    1/0\n"), sandbox, FAST)
-    assert steps(crash) == {"generate_inputs": False}
+    assert steps(crash) == {"fidelity": True, "generate_inputs": False}
     picky = make_task(input_validator="def validate(args):\n    return False\n")
     assert steps(verify_task(picky, sandbox, FAST))["validate_inputs"] is False
 
@@ -191,6 +201,10 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
         "8",
         "--mutants",
         "4",
+        "--min-fidelity",  # a sum of evens for atom t0: the gates have their own tests
+        "0",
+        "--min-reference-nodes",
+        "0",
         "--json",
     )
     assert code == 0, err
@@ -250,7 +264,17 @@ def test_solver_attempts_estimate_difficulty(
         {"solution": "def sum_even(xs):\n    return sum(x for x in xs if x % 2 == 0)\n"}
     )
     replies = iter([right, wrong, wrong, wrong])
-    with FakeOpenAI(lambda body: Scripted(next(replies))) as server:
+    solves: list[str] = []
+
+    def respond(body: dict[str, Any]) -> Scripted:
+        # the endpoint also reads the task for fidelity (the LLM extractor): its malformed
+        # reply is recorded on the task, never raised
+        if "decompose programming tasks" in body["messages"][0]["content"]:
+            return Scripted("no atoms here")
+        solves.append(body["messages"][-1]["content"])
+        return Scripted(next(replies))
+
+    with FakeOpenAI(respond) as server:
         code, _, err = run_cli(
             capsys,
             "verify",
@@ -270,9 +294,17 @@ def test_solver_attempts_estimate_difficulty(
             "8",
             "--mutants",
             "0",
+            "--min-fidelity",
+            "0",
+            "--min-reference-nodes",
+            "0",
             "--json",
         )
-        assert len(server.requests) == 4
+        assert len(solves) == 4 and len(server.requests) > 4
     assert code == 0, err
     (line,) = (tmp_path / "v.jsonl").read_text().splitlines()
-    assert Task.model_validate_json(line).difficulty == 0.75  # 1 of 4 attempts passes
+    done = Task.model_validate_json(line)
+    assert done.difficulty == 0.75  # 1 of 4 attempts passes
+    fidelity = done.verification.fidelity  # type: ignore[union-attr]
+    assert fidelity is not None and fidelity.extractors == ["static", "llm:m"]
+    assert fidelity.errors and fidelity.errors[0].startswith("llm:m: LlmReplyError")
