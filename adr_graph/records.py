@@ -41,6 +41,7 @@ __all__ = [
     "ScoreBreakdown",
     "Seed",
     "SlotSpec",
+    "RepairRound",
     "Task",
     "TaskOutcome",
     "TaskProvenance",
@@ -311,6 +312,21 @@ class Verdict(_Record):
     step: str
     ok: bool
     detail: str = ""
+    #: for a failed step, what a repair call is shown: the failing input, the exception
+    #: and its line, both outputs, or the missing atoms
+    evidence: str = ""
+
+
+class RepairRound(_Record):
+    """One repair call on a task that failed verification, and what came of it."""
+
+    round: int = Field(ge=1)
+    step: str  # the failed step whose evidence was sent
+    prompt_version: str
+    #: task fields the reply replaced (empty when the reply could not be used)
+    changed: list[str] = Field(default_factory=list)
+    error: str = ""  # why the reply could not be used (malformed, LLM fault)
+    verified: bool = False  # the verdict after this round
 
 
 class FidelityRecord(_Record):
@@ -367,6 +383,8 @@ class Task(_Record):
     difficulty: float | None = None
     #: share of the requested atoms the extractors find in the task (``verify``)
     fidelity: float | None = None
+    #: repair rounds ``verify`` ran on this task, in order
+    repairs: list[RepairRound] = Field(default_factory=list)
     provenance: TaskProvenance
 
 

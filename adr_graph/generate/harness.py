@@ -85,21 +85,28 @@ print({MARKER!r} + _adr_json.dumps(_adr_out))
 def call_program(code: str, entry_point: str) -> str:
     """A solution + a driver calling ``entry_point(*args)`` on every input of ``inputs.json``.
 
-    Each result is ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "TypeName"}``.
+    Each result is ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "TypeName",
+    "message": ..., "line": N}``, where ``line`` is the line of ``code`` (1-based) the
+    exception left last (``null`` when it left from elsewhere, e.g. a library).
     """
     return f"""{code}
 
 # ---- adr-graph driver ----
-import json as _adr_json, copy as _adr_copy
+import json as _adr_json, copy as _adr_copy, traceback as _adr_tb
 {_NORMALISE}
 _adr_inputs = _adr_json.load(open("inputs.json"))
 _adr_out = []
+_adr_last = {len(code.splitlines())}
 for _adr_args in _adr_inputs:
     try:
         _adr_value = {entry_point}(*_adr_copy.deepcopy(_adr_args))
         _adr_out.append({{"ok": True, "value": _adr_normalise(_adr_value)}})
     except Exception as _adr_exc:
-        _adr_out.append({{"ok": False, "error": type(_adr_exc).__name__}})
+        _adr_lines = [f.lineno for f in _adr_tb.extract_tb(_adr_exc.__traceback__)
+                      if f.filename == __file__ and f.lineno and f.lineno <= _adr_last]
+        _adr_out.append({{"ok": False, "error": type(_adr_exc).__name__,
+                         "message": str(_adr_exc)[:300],
+                         "line": _adr_lines[-1] if _adr_lines else None}})
 print({MARKER!r} + _adr_json.dumps(_adr_out, default=repr))
 """
 

@@ -23,30 +23,23 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ..chat import CachedChat
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
-from ..records import FidelityRecord, Task, Verdict, VerificationRecord
-from ..sandbox import Limits, RunRequest, RunResult, Sandbox
+from ..records import Task, Verdict, VerificationRecord
+from ..sandbox import Limits, Sandbox
+from .evidence import disagreement, raised, rejected
 from .fidelity import MIN_FIDELITY, FidelityCheck
-from .harness import (
-    HarnessError,
-    call_program,
-    generator_program,
-    outputs_equal,
-    parse_marked,
-    stdin_program,
-    stdout_equal,
-    validator_program,
-)
+from .gates import fidelity_verdict, static_check, triviality_verdict
+from .harness import generator_program, validator_program
 from .mutate import ast_mutants
 from .parse import parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
+from .running import Results, comparator, marked_run, passes, run_solutions, solution_program
 from .tools import ToolSpec, check_tool_calls
-from .trivial import MIN_AST_NODES, reference_size, trivial_programs
+from .trivial import MIN_AST_NODES
 
 __all__ = ["VerifyOptions", "as_arguments", "verify_task"]
 
@@ -66,52 +59,6 @@ class VerifyOptions:
     limits: Limits = field(default_factory=Limits)
     min_fidelity: float = MIN_FIDELITY
     min_reference_nodes: int = MIN_AST_NODES
-
-
-def _detail(result: RunResult) -> str:
-    tail = (result.stderr or "").strip().splitlines()[-3:]
-    return f"{result.status} (exit {result.exit_code}): " + " | ".join(tail)[:300]
-
-
-def _marked(
-    sandbox: Sandbox, code: str, inputs: list[Any] | None, limits: Limits
-) -> tuple[Any, str]:
-    files = {"inputs.json": json.dumps(inputs)} if inputs is not None else {}
-    result = sandbox.run(RunRequest(code=code, files=files, limits=limits))
-    if result.status != "ok":
-        return None, _detail(result)
-    try:
-        return parse_marked(result.stdout), ""
-    except HarnessError as exc:
-        return None, str(exc)
-
-
-def _calls(
-    sandbox: Sandbox, programs: Sequence[str], inputs: list[Any], limits: Limits, workers: int = 2
-) -> list[list[dict[str, Any]] | None]:
-    """Run several solutions on the same inputs in parallel; ``None`` for a failed run."""
-    requests = [
-        RunRequest(code=p, files={"inputs.json": json.dumps(inputs)}, limits=limits)
-        for p in programs
-    ]
-    out: list[list[dict[str, Any]] | None] = []
-    for result in sandbox.run_many(requests, max_workers=workers):
-        try:
-            out.append(parse_marked(result.stdout) if result.status == "ok" else None)
-        except HarnessError:
-            out.append(None)
-    return out
-
-
-def _program(task: Task, code: str) -> str:
-    """``code`` wrapped in the driver that runs it on ``inputs.json`` (by task kind)."""
-    if task.io_format == STDIN:
-        return stdin_program(code)
-    return call_program(code, task.entry_point or "solve")
-
-
-def _same(task: Task) -> Callable[[Any, Any], bool]:
-    return stdout_equal if task.io_format == STDIN else outputs_equal
 
 
 def _fits(task: Task) -> tuple[Callable[[Any], Any], str]:
@@ -150,72 +97,101 @@ def _inputs(
 ) -> list[Any]:
     """Generated inputs that the validator accepts, as positional argument lists."""
     code = generator_program(task.input_generator or "", n=opts.n_inputs, seed=opts.seed)
-    raw, why = _marked(sandbox, code, None, opts.limits)
+    raw, why = marked_run(sandbox, code, None, opts.limits)
     if not isinstance(raw, list):
-        verdicts.append(Verdict(step="generate_inputs", ok=False, detail=why or "not a list"))
+        detail = why or "not a list"
+        evidence = f"Running generate(rng) {opts.n_inputs} times failed: {detail}"
+        verdicts.append(Verdict(step="generate_inputs", ok=False, detail=detail, evidence=evidence))
         return []
     fit, wanted = _fits(task)
     unique = list({json.dumps(x, sort_keys=True): x for x in raw}.values())
     shaped = [x for x in unique if fit(x) is not None]
+    ok = len(shaped) >= opts.min_inputs
+    misfits = [x for x in unique if fit(x) is None]
     verdicts.append(
         Verdict(
             step="generate_inputs",
-            ok=len(shaped) >= opts.min_inputs,
+            ok=ok,
             detail=f"{len(unique)} distinct inputs of {len(raw)}, {len(shaped)} fit {wanted}",
+            evidence="" if ok else rejected(misfits or unique, f"Inputs must fit {wanted}"),
         )
     )
-    if len(shaped) < opts.min_inputs:
+    if not ok:
         return []
     valid = shaped
     if task.input_validator:
-        flags, why = _marked(sandbox, validator_program(task.input_validator), shaped, opts.limits)
+        flags, why = marked_run(
+            sandbox, validator_program(task.input_validator), shaped, opts.limits
+        )
         if not isinstance(flags, list) or len(flags) != len(shaped):
-            verdicts.append(Verdict(step="validate_inputs", ok=False, detail=why or "bad result"))
+            detail = why or "bad result"
+            evidence = f"Running validate(inputs) failed: {detail}"
+            verdicts.append(
+                Verdict(step="validate_inputs", ok=False, detail=detail, evidence=evidence)
+            )
             return []
         valid = [x for x, ok in zip(shaped, flags, strict=True) if ok is True]
+        refused = [x for x, ok in zip(shaped, flags, strict=True) if ok is not True]
+        ok = len(valid) >= opts.min_inputs
         verdicts.append(
             Verdict(
                 step="validate_inputs",
-                ok=len(valid) >= opts.min_inputs,
+                ok=ok,
                 detail=f"{len(valid)} of {len(shaped)} inputs valid",
+                evidence="" if ok else rejected(refused, "validate(inputs) rejected inputs"),
             )
         )
     return [args for x in valid if (args := fit(x)) is not None]
 
 
 def _agree(
-    reference: list[dict[str, Any]] | None,
-    second: list[dict[str, Any]] | None,
+    task: Task,
+    inputs: list[Any],
+    runs: tuple[Results | None, Results | None],
     min_inputs: int,
     verdicts: list[Verdict],
-    same: Callable[[Any, Any], bool] = outputs_equal,
 ) -> list[int]:
     """Indices of the inputs where the reference ran; empty unless both agree on all."""
+    reference, second = runs
     if reference is None or second is None:
         which = "reference" if reference is None else "second solution"
-        verdicts.append(Verdict(step="run_solutions", ok=False, detail=f"{which} run failed"))
+        detail = f"{which} run failed"
+        evidence = f"The {which} crashed or timed out on the whole input set."
+        verdicts.append(Verdict(step="run_solutions", ok=False, detail=detail, evidence=evidence))
         return []
     ran = [i for i, r in enumerate(reference) if r.get("ok")]
-    raised = Counter(str(r.get("error")) for r in reference if not r.get("ok"))
-    kinds = ", ".join(f"{name} x{count}" for name, count in raised.most_common(3))
+    errors = Counter(str(r.get("error")) for r in reference if not r.get("ok"))
+    kinds = ", ".join(f"{name} x{count}" for name, count in errors.most_common(3))
+    first_raise = next((i for i, r in enumerate(reference) if not r.get("ok")), None)
+    ok = len(ran) >= min_inputs
     verdicts.append(
         Verdict(
             step="run_solutions",
-            ok=len(ran) >= min_inputs,
+            ok=ok,
             detail=f"reference raised on {len(reference) - len(ran)} of {len(reference)} inputs"
-            + (f" ({kinds}; those inputs dropped)" if raised else ""),
+            + (f" ({kinds}; those inputs dropped)" if errors else ""),
+            evidence=""
+            if ok or first_raise is None
+            else raised(task.reference_solution, inputs[first_raise], reference[first_raise])
+            + "\n"
+            + rejected([inputs[first_raise]], "The input as the reference received it"),
         )
     )
-    if len(ran) < min_inputs:
+    if not ok:
         return []
+    same = comparator(task)
     agrees = [
         bool(second[i].get("ok")) and same(reference[i]["value"], second[i]["value"]) for i in ran
     ]
+    differ = next((i for i, a in zip(ran, agrees, strict=True) if not a), None)
     verdicts.append(
         Verdict(
             step="agree",
             ok=all(agrees),
             detail=f"solutions agree on {sum(agrees)} of {len(agrees)} inputs",
+            evidence=""
+            if differ is None
+            else disagreement(inputs[differ], reference[differ], second[differ]),
         )
     )
     return ran if all(agrees) else []
@@ -236,66 +212,6 @@ def _calls_fit_tools(task: Task, outputs: list[Any], verdicts: list[Verdict]) ->
     return not reasons
 
 
-def _passes(
-    results: list[dict[str, Any]] | None,
-    tests: list[dict[str, Any]],
-    same: Callable[[Any, Any], bool],
-) -> bool:
-    if results is None or len(results) != len(tests):
-        return False
-    return all(
-        r.get("ok") and same(t["output"], r["value"]) for r, t in zip(results, tests, strict=True)
-    )
-
-
-def _not_trivial(
-    task: Task,
-    sandbox: Sandbox,
-    tests: list[dict[str, Any]],
-    opts: VerifyOptions,
-    verdicts: list[Verdict],
-) -> bool:
-    """Whether the reference is big enough and the tests reject every trivial program."""
-    size = reference_size(task.reference_solution)
-    if size < opts.min_reference_nodes:
-        detail = f"the reference has {size} AST nodes, fewer than {opts.min_reference_nodes}"
-        verdicts.append(Verdict(step="triviality", ok=False, detail=detail))
-        return False
-    programs = trivial_programs(tests, task.entry_point or "solve", stdin=task.io_format == STDIN)
-    inputs = [t["input"] for t in tests]
-    codes = [_program(task, code) for _, code in programs]
-    runs = _calls(sandbox, codes, inputs, opts.limits, opts.workers)
-    passed = [
-        name for (name, _), r in zip(programs, runs, strict=True) if _passes(r, tests, _same(task))
-    ]
-    detail = (
-        f"the tests are passed by a trivial program: {', '.join(passed)}"
-        if passed
-        else f"{len(programs)} trivial programs fail the tests; the reference has {size} AST nodes"
-    )
-    verdicts.append(Verdict(step="triviality", ok=not passed, detail=detail))
-    return not passed
-
-
-@lru_cache(maxsize=1)
-def _static_check() -> FidelityCheck:
-    return FidelityCheck.static()
-
-
-def _fidelity_verdict(record: FidelityRecord, opts: VerifyOptions) -> Verdict:
-    found = len(record.found)
-    total = found + len(record.missing) + len(record.unknown)
-    parts = [f"fidelity {record.score:.2f} ({found} of {total} atoms found)"]
-    if record.missing:
-        parts.append("missing: " + ", ".join(a.split("/", 1)[-1] for a in record.missing))
-    if record.unknown:
-        parts.append("unknown: " + ", ".join(a.split("/", 1)[-1] for a in record.unknown))
-    ok = record.score >= opts.min_fidelity
-    if not ok:
-        parts.append(f"below --min-fidelity {opts.min_fidelity:g}")
-    return Verdict(step="fidelity", ok=ok, detail="; ".join(parts))
-
-
 def _mutation_score(
     task: Task, sandbox: Sandbox, tests: list[dict[str, Any]], opts: VerifyOptions
 ) -> float | None:
@@ -303,8 +219,8 @@ def _mutation_score(
     if not mutants:
         return None
     inputs = [t["input"] for t in tests]
-    runs = _calls(sandbox, [_program(task, m) for m in mutants], inputs, opts.limits)
-    killed = sum(not _passes(r, tests, _same(task)) for r in runs)
+    runs = run_solutions(sandbox, [solution_program(task, m) for m in mutants], inputs, opts.limits)
+    killed = sum(not passes(r, tests, task) for r in runs)
     return round(killed / len(mutants), 4)
 
 
@@ -323,11 +239,11 @@ def _difficulty(
             code = parse_second_reply(solver.reply(messages)[0], task.entry_point).solution
         except (TaskReplyError, LlmCallError, EmptyReplyError):
             code = "raise SystemExit('no solution')"
-        programs.append(_program(task, code))
+        programs.append(solution_program(task, code))
     if not programs:
         return None
-    runs = _calls(sandbox, programs, [t["input"] for t in tests], opts.limits, opts.workers)
-    return round(1.0 - sum(_passes(r, tests, _same(task)) for r in runs) / len(runs), 4)
+    runs = run_solutions(sandbox, programs, [t["input"] for t in tests], opts.limits, opts.workers)
+    return round(1.0 - sum(passes(r, tests, task) for r in runs) / len(runs), 4)
 
 
 def _agreed_tests(
@@ -339,13 +255,16 @@ def _agreed_tests(
     runnable = task.io_format == STDIN or bool(task.entry_point)
     if len(inputs) < opts.min_inputs or not task.second_solution or not runnable:
         return []
-    reference, second = _calls(
+    reference, second = run_solutions(
         sandbox,
-        [_program(task, task.reference_solution), _program(task, task.second_solution)],
+        [
+            solution_program(task, task.reference_solution),
+            solution_program(task, task.second_solution),
+        ],
         inputs,
         opts.limits,
     )
-    kept = _agree(reference, second, opts.min_inputs, verdicts, _same(task))
+    kept = _agree(task, inputs, (reference, second), opts.min_inputs, verdicts)
     if not kept or reference is None:
         return []
     outputs = [reference[i]["value"] for i in kept]
@@ -366,11 +285,16 @@ def verify_task(
     only when verified). ``fidelity``: the check to measure it with (the static
     extractor by default)."""
     opts = opts or VerifyOptions()
-    faithful = (fidelity or _static_check()).measure(task)
-    verdicts = [_fidelity_verdict(faithful, opts)]
+    faithful = (fidelity or static_check()).measure(task)
+    verdicts = [fidelity_verdict(faithful, opts.min_fidelity)]
     tests = _agreed_tests(task, sandbox, opts, verdicts)
-    verified = bool(tests) and _not_trivial(task, sandbox, tests, opts, verdicts)
-    verified = verified and verdicts[0].ok
+    if tests:
+        verdicts.append(
+            triviality_verdict(
+                task, sandbox, tests, opts.min_reference_nodes, opts.limits, opts.workers
+            )
+        )
+    verified = bool(tests) and all(v.ok for v in verdicts)
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
     difficulty = None
     if verified and solver is not None and opts.solver_attempts > 0:
