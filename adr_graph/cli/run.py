@@ -37,7 +37,7 @@ from .graph import (
     llm_extractor,
     print_stats,
 )
-from .tasks import task_generator
+from .tasks import llm_checks
 
 __all__ = ["run_cmd"]
 
@@ -112,23 +112,20 @@ def run_cmd(
 def _task_tools(
     settings: Settings, solver_attempts: int, min_fidelity: float, use_llm: bool
 ) -> TaskTools:
-    """Generator, sandbox, verify options, solver and fidelity check (the static extractor,
-    plus the LLM one when atoms come from it)."""
-    from ..generate.fidelity import FidelityCheck
+    """Generator, sandbox, verify options, solver, fidelity check (the static extractor,
+    plus the LLM one when atoms come from it) and repairer."""
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
 
     solver = solver_chat(settings.llm(), settings.layout.llm_dir) if solver_attempts else None
-    fidelity = FidelityCheck.static()
-    if use_llm:
-        reader = llm_extractor(settings)
-        fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
+    fidelity, repairer = llm_checks(settings, use_llm, repair=True)
     return TaskTools(
-        generator=task_generator(settings),
+        generator=repairer.generator,
         sandbox=LocalSandbox(),
         verify=VerifyOptions(solver_attempts=solver_attempts, min_fidelity=min_fidelity),
         solver=solver,
         fidelity=fidelity,
+        repairer=repairer,
     )
 
 

@@ -14,6 +14,7 @@ import typer
 
 from ..errors import InputError
 from ..generate.fidelity import MIN_FIDELITY
+from ..generate.repair import DEFAULT_REPAIR_ROUNDS
 from ..generate.trivial import MIN_AST_NODES
 from ..settings import Settings
 from ..stages import generate_tasks, read_tasks, verify_tasks
@@ -29,6 +30,7 @@ from .common import (
     Reporter,
     StoreOpt,
     emit_json,
+    err,
     open_cli_store,
     settings_from,
     solver_chat,
@@ -98,6 +100,30 @@ def generate_cmd(
         emit_json(report)
 
 
+def llm_checks(settings: Settings, read_with_llm: bool, repair: bool) -> tuple[Any, Any]:
+    """The fidelity check (the static extractor, plus the LLM one with ``read_with_llm``)
+    and, with ``repair``, a repairer on the task generator's endpoint."""
+    from ..generate.fidelity import FidelityCheck
+    from ..generate.repair import TaskRepairer
+
+    fidelity = FidelityCheck.static()
+    if read_with_llm:
+        reader = llm_extractor(settings)
+        fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
+    return fidelity, TaskRepairer(task_generator(settings)) if repair else None
+
+
+RepairOpt = Annotated[
+    int,
+    typer.Option(
+        "--repair-rounds",
+        min=0,
+        help="Repair calls per failed task, each sent the failed step's evidence "
+        "(needs an endpoint).",
+    ),
+]
+
+
 def verify_cmd(
     tasks: Annotated[Path, typer.Argument(help="Tasks JSONL (from `generate`).")],
     out: Annotated[Path, typer.Option("--out", help="Verified tasks JSONL (resumable).")],
@@ -118,6 +144,7 @@ def verify_cmd(
     ] = 0,
     min_fidelity: MinFidelityOpt = MIN_FIDELITY,
     min_reference_nodes: MinNodesOpt = MIN_AST_NODES,
+    repair_rounds: RepairOpt = DEFAULT_REPAIR_ROUNDS,
     cache: CacheOpt = None,
     llm_base_url: BaseUrlOpt = None,
     llm_api_key: ApiKeyOpt = None,
@@ -126,8 +153,8 @@ def verify_cmd(
 ) -> None:
     """Run every task's code in the sandbox; keep tasks whose two solutions agree, whose
     tests no trivial program passes, and that carry enough of their atoms (fidelity:
-    the static extractor, plus the LLM one when an endpoint is configured)."""
-    from ..generate.fidelity import FidelityCheck
+    the static extractor, plus the LLM one when an endpoint is configured). With an
+    endpoint, a failed task gets up to --repair-rounds repair calls."""
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
 
@@ -140,22 +167,17 @@ def verify_cmd(
         n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts,
         min_fidelity=min_fidelity, min_reference_nodes=min_reference_nodes,
     )  # fmt: skip
-    fidelity = FidelityCheck.static()
-    if settings.llm_base_url is not None:
-        reader = llm_extractor(settings)
-        fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
-    sandbox = LocalSandbox()
+    endpoint = settings.llm_base_url is not None
+    if repair_rounds and not endpoint:
+        err.print(
+            "no LLM endpoint (--llm-base-url / OPENAI_BASE_URL): failed tasks are not repaired"
+        )
+    fidelity, repairer = llm_checks(settings, endpoint, endpoint and repair_rounds > 0)
     feedback = nullcontext(None) if no_feedback else open_cli_store(settings)
     with feedback as opened:
         report = verify_tasks(
-            todo,
-            out,
-            sandbox,
-            opts,
-            solver=solver,
-            store=opened,
-            fidelity=fidelity,
-            on_progress=Reporter(),
-        )
+            todo, out, LocalSandbox(), opts, solver=solver, store=opened, fidelity=fidelity,
+            repairer=repairer, repair_rounds=repair_rounds, on_progress=Reporter(),
+        )  # fmt: skip
     if as_json:
         emit_json(report)

@@ -23,7 +23,13 @@ from .._io import JsonlCheckpoint
 from ..chat import CachedChat
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Atom, AtomSet, GenerationFailure, Task, TaskProvenance
-from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
+from .parse import (
+    InputsSpec,
+    TaskDraft,
+    parse_inputs_reply,
+    parse_second_reply,
+    parse_task_reply,
+)
 from .prompts import (
     PROMPTS,
     STDIN_PROMPTS,
@@ -35,6 +41,7 @@ from .prompts import (
     build_task_messages,
     prompts_for,
 )
+from .prompts_repair import REPAIR_PROMPT_VERSION
 from .prompts_stdin import STDIN
 from .tools import ToolSpec, parse_tools_section
 
@@ -96,11 +103,26 @@ class TaskGenerator:
                 **chat,
             )
 
-        self._chats = {v: chat_for(v) for v in {*PROMPTS, *STDIN_PROMPTS, *TOOLS_PROMPTS}}
+        versions = {*PROMPTS, *STDIN_PROMPTS, *TOOLS_PROMPTS, REPAIR_PROMPT_VERSION}
+        self._chats = {v: chat_for(v) for v in versions}
 
     @property
     def http_calls(self) -> int:
         return sum(chat.http_calls for chat in self._chats.values())
+
+    def chat(self, version: str) -> CachedChat:
+        """The cached chat of one prompt version (e.g. ``repair-v1``)."""
+        return self._chats[version]
+
+    def inputs_for(self, draft: TaskDraft, versions: Sequence[str]) -> InputsSpec:
+        """The input generator and validator of ``draft`` (inputs prompt of ``versions``)."""
+        reply, _ = self._chats[versions[1]].reply(build_inputs_messages(draft))
+        return parse_inputs_reply(reply)
+
+    def second_for(self, draft: TaskDraft, versions: Sequence[str]) -> str:
+        """An independent solution from ``draft``'s statement alone (second prompt)."""
+        reply, _ = self._chats[versions[2]].reply(build_second_messages(draft))
+        return parse_second_reply(reply, draft.entry_point).solution
 
     def generate(
         self,
@@ -117,7 +139,7 @@ class TaskGenerator:
         shown = [ex for a in atom_ids for ex in examples.get(a, [])[:1]][:3]
         versions = prompts_for(atom_set)
         stdin, tools = versions == STDIN_PROMPTS, None
-        writer, inputs_chat, solver = (self._chats[v] for v in versions)
+        writer = self._chats[versions[0]]
         stage = "task"
         try:
             reply, _ = writer.reply(
@@ -128,10 +150,9 @@ class TaskGenerator:
                 tools = parse_tools_section(reply)
                 draft = draft.model_copy(update={"statement": with_tools(draft.statement, tools)})
             stage = "inputs"
-            inputs = parse_inputs_reply(inputs_chat.reply(build_inputs_messages(draft))[0])
+            inputs = self.inputs_for(draft, versions)
             stage = "second"
-            second, _ = solver.reply(build_second_messages(draft))
-            solution = parse_second_reply(second, draft.entry_point).solution
+            solution = self.second_for(draft, versions)
         except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
             return GenerationFailure(id=ident, atom_ids=atom_ids, stage=stage, reason=str(exc))
         provenance = TaskProvenance(

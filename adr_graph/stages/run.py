@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..errors import InputError, MissingExtraError
+from ..generate.repair import DEFAULT_REPAIR_ROUNDS
 from ..records import AtomSet, ElementSchema, Seed
 from ..sample import PairModel, model_from_store
 from ..store.base import GraphStore, StoreStats
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from ..extract.llm import LlmExtractor
     from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
+    from ..generate.repair import TaskRepairer
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
 
@@ -45,13 +47,16 @@ __all__ = ["RunReport", "TaskTools", "pick_spread", "run_pipeline"]
 @dataclass
 class TaskTools:
     """What the task half of ``run`` needs: a generator, a sandbox, verification options,
-    for difficulty estimates a solver chat, and the fidelity check (static by default)."""
+    for difficulty estimates a solver chat, the fidelity check (static by default) and
+    the repairer of failed tasks (none: no repairs)."""
 
     generator: TaskGenerator
     sandbox: Sandbox
     verify: VerifyOptions
     solver: Any = None
     fidelity: FidelityCheck | None = None
+    repairer: TaskRepairer | None = None
+    repair_rounds: int = DEFAULT_REPAIR_ROUNDS
 
 
 class TasksOutcome(BaseModel):
@@ -193,6 +198,8 @@ def _task_half(
         solver=tools.solver,
         store=store,
         fidelity=tools.fidelity,
+        repairer=tools.repairer,
+        repair_rounds=tools.repair_rounds,
         on_progress=on_progress,
     )
     kept = read_tasks(verified_path)

@@ -27,6 +27,7 @@ from .progress import OnProgress, Steps
 if TYPE_CHECKING:
     from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
+    from ..generate.repair import TaskRepairer
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
 
@@ -249,12 +250,18 @@ def read_tasks(path: Path) -> list[Task]:
 
 
 class VerifyReport(BaseModel):
+    """Verified and failed tasks, the steps that failed them, and the repair funnel:
+    tasks verified after 0, 1, 2... repair rounds, and the repair calls made."""
+
     out: str
     verified: int
     failed: int
     failed_steps: dict[str, int]
     network_isolated: bool
     outcomes_written_to: str | None = None
+    verified_by_round: dict[str, int] = Field(default_factory=dict)
+    repair_calls: int = 0
+    mean_fidelity: float | None = None
 
 
 def verify_tasks(
@@ -266,15 +273,18 @@ def verify_tasks(
     solver: Any = None,
     store: GraphStore | None = None,
     fidelity: FidelityCheck | None = None,
+    repairer: TaskRepairer | None = None,
+    repair_rounds: int = 0,
     on_progress: OnProgress | None = None,
 ) -> VerifyReport:
-    """Verify every task not yet in ``out``; feed all outcomes to ``store`` when given.
+    """Verify every task not yet in ``out``, with up to ``repair_rounds`` repairs of a
+    failed one by ``repairer``; feed all outcomes to ``store`` when given.
 
     Fidelity is measured with ``fidelity``, by default the static extractor, knowing
     the requested atoms' aliases and extractors from ``store`` when one is given.
     """
     from ..generate.fidelity import FidelityCheck
-    from ..generate.verify import verify_task
+    from ..generate.repair import verify_with_repairs
 
     steps = Steps("verify", on_progress)
     done = JsonlCheckpoint(out, Task)
@@ -283,10 +293,16 @@ def verify_tasks(
         fidelity = FidelityCheck.static(requested_atoms(store, todo) if store else None)
     elif store is not None and not fidelity.atoms:
         fidelity.atoms = requested_atoms(store, todo)
+    if repairer is not None and store is not None and not repairer.atoms:
+        repairer.atoms = requested_atoms(store, todo)
     with steps.task("verifying in the sandbox", total=len(tasks)) as advance:
         for task in tasks:
             if task.id not in done:
-                done.append(verify_task(task, sandbox, opts, solver, fidelity))
+                checked = verify_with_repairs(
+                    task, sandbox, opts, repairer=repairer, rounds=repair_rounds,
+                    solver=solver, fidelity=fidelity,
+                )  # fmt: skip
+                done.append(checked)
             advance()
     finished: list[Task] = list(done.records.values())
     outcomes = [_outcome(t) for t in finished]
@@ -304,6 +320,7 @@ def verify_tasks(
         f"verified {verified} of {len(outcomes)} task(s) -> {out}"
         + (f"; outcomes written to {store.location}" if store is not None else "")
     )
+    scores = [t.fidelity for t in finished if t.fidelity is not None]
     return VerifyReport(
         out=str(out),
         verified=verified,
@@ -311,7 +328,18 @@ def verify_tasks(
         failed_steps=dict(reasons),
         network_isolated=bool(getattr(sandbox, "network_isolation", False)),
         outcomes_written_to=store.location if store is not None else None,
+        verified_by_round=_verified_by_round(finished),
+        repair_calls=sum(len(t.repairs) for t in finished),
+        mean_fidelity=round(sum(scores) / len(scores), 4) if scores else None,
     )
+
+
+def _verified_by_round(tasks: Sequence[Task]) -> dict[str, int]:
+    """Verified tasks by the number of repair rounds it took ("0": the first try)."""
+    rounds = Counter(
+        str(len(t.repairs)) for t in tasks if t.verification and t.verification.verified
+    )
+    return dict(sorted(rounds.items()))
 
 
 def requested_atoms(store: GraphStore, tasks: Sequence[Task]) -> dict[str, Atom]:

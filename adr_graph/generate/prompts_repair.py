@@ -1,0 +1,123 @@
+"""The ``repair-v1`` prompt: one call that fixes the part of a task a failed step blames.
+
+The message holds the task (statement, signature, reference, input code), the failed
+step with its detail, and the step's evidence (:mod:`.evidence`): the failing input,
+the exception and the line it left, both outputs, or the missing elements. What the
+reply must hold depends on what the step blames (:data:`BLAME`):
+
+- ``inputs``: ``generate(rng)`` and ``validate(inputs)``;
+- ``reference``: the reference solution;
+- ``inputs-or-reference`` (the reference raised on almost every input): whichever is
+  wrong, only what changes;
+- ``task``: the whole task in the task layout (statement and solution), when the task
+  does not use its elements or is too small to be a task.
+
+>>> BLAME["run_solutions"], BLAME["fidelity"]
+('inputs-or-reference', 'task')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..records import Atom, Task, Verdict
+from .evidence import INPUT_FORM
+from .prompts_stdin import STDIN
+
+__all__ = ["BLAME", "REPAIR_PROMPT_VERSION", "blame_of", "build_repair_messages"]
+
+REPAIR_PROMPT_VERSION = "repair-v1"
+
+#: The part of the task each failed step puts in question.
+BLAME = {
+    "generate_inputs": "inputs",
+    "validate_inputs": "inputs",
+    "run_solutions": "inputs-or-reference",
+    "agree": "reference",
+    "tool_calls": "reference",
+    "triviality": "inputs",
+    "fidelity": "task",
+}
+
+_TASK_LAYOUT = """TITLE: <a short title>
+STATEMENT:
+<what the function receives and returns, with limits on sizes and values>
+SOLUTION:
+```python
+<the complete solution>
+```"""
+
+
+def blame_of(verdict: Verdict) -> str:
+    """What ``verdict``'s failure blames; a reference too small to be a task blames the
+    task itself.
+
+    >>> blame_of(Verdict(step="triviality", ok=False, detail="the reference has 12 AST nodes"))
+    'task'
+    """
+    if verdict.step == "triviality" and "AST nodes" in verdict.detail:
+        return "task"
+    return BLAME.get(verdict.step, "reference")
+
+
+def _wanted(blame: str, task: Task) -> str:
+    solution = (
+        "the corrected complete program (it reads standard input)"
+        if task.io_format == STDIN
+        else f"the corrected complete reference solution, defining {task.entry_point}()"
+    )
+    inputs = "the corrected generate(rng) and validate(inputs) functions"
+    if blame == "inputs":
+        return (
+            f"ONE fenced Python block with {inputs}. Make generate(rng) return inputs of "
+            "the form the solution expects, varied enough that different inputs give "
+            "different answers."
+        )
+    if blame == "reference":
+        return f"ONE fenced Python block with {solution}. Keep the function name."
+    if blame == "inputs-or-reference":
+        return (
+            f"ONE fenced Python block with either {inputs}, if the inputs have the wrong "
+            f"form or values, or {solution}, if the solution is wrong. Define only what "
+            "you change; keep the function names."
+        )
+    return (
+        "the task rewritten so that it truly needs every required element, in exactly "
+        "this layout (the solution defines one plain top-level function):\n\n" + _TASK_LAYOUT
+    )
+
+
+def _elements(task: Task, atoms: Mapping[str, Atom]) -> str:
+    lines = []
+    for ref in task.provenance.atom_ids:
+        atom = atoms.get(ref)
+        slot, name = ref.split("/")[-2:]
+        text = f"- {slot}: {atom.name if atom else name.replace('-', ' ')}"
+        lines.append(text + (f": {atom.description}" if atom and atom.description else ""))
+    return "\n".join(lines)
+
+
+def build_repair_messages(
+    task: Task, verdict: Verdict, atoms: Mapping[str, Atom] | None = None
+) -> list[dict[str, str]]:
+    """Messages of one repair call for ``task``, whose step ``verdict`` failed."""
+    blame = blame_of(verdict)
+    system = (
+        "You repair a Python programming task that failed an automatic check. You get "
+        "the task, its code and the exact evidence of the failure: find its cause and "
+        "fix that. Reply with " + _wanted(blame, task)
+    )
+    parts = [f"Task statement:\n{task.statement}"]
+    if task.signature and task.io_format != STDIN:
+        parts.append(f"Signature: {task.signature}")
+    parts.append(f"Reference solution:\n```python\n{task.reference_solution.strip()}\n```")
+    if task.input_generator:
+        parts.append(f"Input code:\n```python\n{task.input_generator.strip()}\n```")
+    parts.append(f"Failed check: {verdict.step}: {verdict.detail}")
+    if verdict.evidence:
+        parts.append(f"Evidence:\n{verdict.evidence}")
+    if blame in ("inputs", "inputs-or-reference") and INPUT_FORM not in verdict.evidence:
+        parts.append(INPUT_FORM)
+    if blame == "task":
+        parts.append(f"Required elements:\n{_elements(task, atoms or {})}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]

@@ -1,0 +1,162 @@
+"""Repair from sandbox evidence: up to ``rounds`` ``repair-v1`` calls per failed task.
+
+After :func:`~adr_graph.generate.verify.verify_task` fails a task, the first failed step
+that carries evidence is sent to the model (:mod:`.prompts_repair`), the part it blames
+is replaced by the reply, and the task is verified again. Each round is recorded on the
+task (:class:`~adr_graph.records.RepairRound`); replies are cached by the chat layer, so a
+rerun after a kill repeats no paid call. A malformed reply or an LLM fault ends the
+repairs of that task as a recorded round, never a crash.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
+from ..records import Atom, RepairRound, Task, Verdict
+from .parse import code_blocks, parse_inputs_reply, parse_second_reply, parse_task_reply
+from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
+from .prompts_repair import REPAIR_PROMPT_VERSION, blame_of, build_repair_messages
+from .prompts_stdin import STDIN
+
+if TYPE_CHECKING:
+    from ..chat import CachedChat
+    from ..sandbox import Sandbox
+    from .fidelity import FidelityCheck
+    from .generator import TaskGenerator
+    from .verify import VerifyOptions
+
+__all__ = ["DEFAULT_REPAIR_ROUNDS", "TaskRepairer", "failed_step", "verify_with_repairs"]
+
+#: Default ``--repair-rounds``.
+DEFAULT_REPAIR_ROUNDS = 2
+
+#: Steps in the order a repair takes them: the task must run before its gates matter.
+_ORDER = (
+    "generate_inputs",
+    "validate_inputs",
+    "run_solutions",
+    "agree",
+    "tool_calls",
+    "fidelity",
+    "triviality",
+)
+
+
+def failed_step(task: Task) -> Verdict | None:
+    """The failed step a repair should act on first (one with evidence), if any."""
+    verdicts = task.verification.verdicts if task.verification else []
+    failed = {v.step: v for v in verdicts if not v.ok and v.evidence}
+    return next((failed[s] for s in _ORDER if s in failed), None)
+
+
+def _defines(code: str, name: str) -> bool:
+    try:
+        module = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name == name for n in module.body)
+
+
+@dataclass
+class TaskRepairer:
+    """Repairs with ``generator``'s chats: ``repair-v1`` for the fix and, when the task
+    is rewritten, its inputs and second-solution prompts for the rest."""
+
+    generator: TaskGenerator
+    atoms: Mapping[str, Atom] = field(default_factory=dict)
+
+    @property
+    def chat(self) -> CachedChat:
+        return self.generator.chat(REPAIR_PROMPT_VERSION)
+
+    def repair(self, task: Task, verdict: Verdict) -> tuple[Task | None, RepairRound]:
+        """The repaired task (``None`` when the reply is unusable) and the round's record
+        (``round`` is filled in by the caller)."""
+        blame = blame_of(verdict)
+        record = RepairRound(round=1, step=verdict.step, prompt_version=REPAIR_PROMPT_VERSION)
+        try:
+            reply, _ = self.chat.reply(build_repair_messages(task, verdict, self.atoms))
+            update = self._update(task, reply, blame)
+        except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return None, record.model_copy(update={"error": error})
+        changed = sorted(k for k, v in update.items() if getattr(task, k) != v)
+        if not changed:
+            return None, record.model_copy(update={"error": "the reply changed nothing"})
+        return task.model_copy(update=update), record.model_copy(update={"changed": changed})
+
+    def _update(self, task: Task, reply: str, blame: str) -> dict[str, Any]:
+        if blame == "task":
+            return self._rewrite(task, reply)
+        entry = None if task.io_format == STDIN else task.entry_point
+        code = "\n\n".join(code_blocks(reply)) or reply
+        update: dict[str, Any] = {}
+        if blame in ("inputs", "inputs-or-reference") and _defines(code, "generate"):
+            spec = parse_inputs_reply(reply)
+            update["input_generator"] = spec.input_generator
+            update["input_validator"] = spec.input_validator or task.input_validator
+        if blame in ("reference", "inputs-or-reference") and not update:
+            update["reference_solution"] = parse_second_reply(reply, entry).solution
+        if not update:
+            raise TaskReplyError("the reply defines no generate(rng)", reply)
+        return update
+
+    def _rewrite(self, task: Task, reply: str) -> dict[str, Any]:
+        """A new statement and reference, then new inputs and a new independent second
+        solution for them."""
+        stdin = task.io_format == STDIN
+        versions = STDIN_PROMPTS if stdin else TOOLS_PROMPTS if task.tools else PROMPTS
+        draft = parse_task_reply(reply, stdin=stdin)
+        if task.tools:  # the declared tools stay; the statement lists them again
+            from .generator import with_tools
+            from .tools import ToolSpec
+
+            tools = [ToolSpec.model_validate(t) for t in task.tools]
+            draft = draft.model_copy(update={"statement": with_tools(draft.statement, tools)})
+        inputs = self.generator.inputs_for(draft, versions)
+        return {
+            "title": draft.title,
+            "statement": draft.statement,
+            "entry_point": draft.entry_point,
+            "signature": draft.signature,
+            "reference_solution": draft.reference_solution,
+            "input_generator": inputs.input_generator,
+            "input_validator": inputs.input_validator,
+            "second_solution": self.generator.second_for(draft, versions),
+        }
+
+
+def verify_with_repairs(
+    task: Task,
+    sandbox: Sandbox,
+    opts: VerifyOptions,
+    *,
+    repairer: TaskRepairer | None = None,
+    rounds: int = DEFAULT_REPAIR_ROUNDS,
+    solver: Any = None,
+    fidelity: FidelityCheck | None = None,
+) -> Task:
+    """:func:`verify_task`, then up to ``rounds`` repair rounds while it fails."""
+    from .verify import verify_task
+
+    done = verify_task(task, sandbox, opts, solver, fidelity)
+    history: list[RepairRound] = []
+    for number in range(1, rounds + 1 if repairer is not None else 1):
+        verdict = failed_step(done)
+        if repairer is None or verdict is None or _verified(done):
+            break
+        fixed, record = repairer.repair(done, verdict)
+        if fixed is None:
+            history.append(record.model_copy(update={"round": number}))
+            break
+        done = verify_task(fixed, sandbox, opts, solver, fidelity)
+        history.append(record.model_copy(update={"round": number, "verified": _verified(done)}))
+    return done.model_copy(update={"repairs": history})
+
+
+def _verified(task: Task) -> bool:
+    return task.verification is not None and task.verification.verified
