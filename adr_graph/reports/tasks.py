@@ -38,6 +38,7 @@ __all__ = [
     "pair_failures",
     "plot_funnel",
     "verification_funnel",
+    "yield_by_round",
 ]
 
 Record = TypeVar("Record", bound=BaseModel)
@@ -62,19 +63,33 @@ def _ok(task: Task, step: str) -> bool | None:
     return found[-1] if found else None
 
 
+def _verified(task: Task) -> bool:
+    return task.verification is not None and task.verification.verified
+
+
+def _passed(task: Task, step: str) -> bool:
+    """Whether ``task`` passed ``step``; a record older than the step passes it when the
+    task was verified."""
+    ok = _ok(task, step)
+    return _verified(task) if ok is None else ok
+
+
 def verification_funnel(
     tasks: Sequence[Task], failures: Sequence[GenerationFailure], min_mutation: float = 0.5
 ) -> list[FunnelStage]:
-    """How many atom sets survive each step, from sampling to strong tests."""
+    """How many atom sets survive each step, from sampling to strong tests (each stage
+    counts the tasks of the one before that pass it; the gates come after agreement)."""
     drafted = len(tasks) + sum(f.stage != "task" for f in failures)
     inputs = [
         t for t in tasks if _ok(t, "generate_inputs") and _ok(t, "validate_inputs") is not False
     ]
     runs = [t for t in inputs if _ok(t, "run_solutions")]
-    agree = [t for t in runs if t.verification and t.verification.verified]
+    agree = [t for t in runs if _ok(t, "agree") and _ok(t, "tool_calls") is not False]
+    untrivial = [t for t in agree if _passed(t, "triviality")]
+    faithful = [t for t in untrivial if _passed(t, "fidelity") and _verified(t)]
     strong = [
         t
-        for t in agree
+        for t in faithful
         if t.verification
         and t.verification.mutation_score is not None
         and t.verification.mutation_score >= min_mutation
@@ -86,8 +101,23 @@ def verification_funnel(
         FunnelStage("valid inputs", len(inputs)),
         FunnelStage("reference runs", len(runs)),
         FunnelStage("solutions agree", len(agree)),
+        FunnelStage("not trivial", len(untrivial)),
+        FunnelStage("faithful (verified)", len(faithful)),
         FunnelStage(f"mutation score >= {min_mutation:g}", len(strong)),
     ]
+
+
+def yield_by_round(tasks: Sequence[Task], rounds: int = 2) -> list[FunnelStage]:
+    """Verified tasks after 0, 1, ... ``rounds`` repair rounds (cumulative).
+
+    >>> [(s.name, s.count) for s in yield_by_round([])]
+    [('first try', 0), ('after 1 repair', 0), ('after 2 repairs', 0)]
+    """
+    used = [len(t.repairs) for t in tasks if _verified(t)]
+    names = ["first try"] + [
+        f"after {k} repair{'s' if k > 1 else ''}" for k in range(1, rounds + 1)
+    ]
+    return [FunnelStage(name, sum(u <= k for u in used)) for k, name in enumerate(names)]
 
 
 @dataclass(frozen=True)

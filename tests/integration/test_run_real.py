@@ -195,7 +195,7 @@ def test_tasks_notebook_runs_on_real_model_output(real_run: tuple[Path, dict, st
         "ADR_GRAPH_SEEDS": str(cwd / ".adr-graph" / "cache" / "seeds" / "seeds.jsonl"),
     }
     figures, text = execute_notebook("03_tasks.ipynb", env)
-    assert figures == 3
+    assert figures == 4
     assert "model(s): qwen" in text and "8952 seeds" in text
 
 

@@ -11,6 +11,7 @@ from adr_graph.embed import HashingEmbedder
 from adr_graph.records import (
     Atom,
     GenerationFailure,
+    RepairRound,
     Seed,
     Task,
     TaskProvenance,
@@ -29,6 +30,7 @@ from adr_graph.reports.tasks import (
     originality,
     pair_failures,
     verification_funnel,
+    yield_by_round,
 )
 from tests.unit.test_sampler import planted_store
 
@@ -112,6 +114,23 @@ def task(
 ALL_OK = {"generate_inputs": True, "validate_inputs": True, "run_solutions": True, "agree": True}
 
 
+def test_funnel_counts_the_gates_and_yield_by_repair_round() -> None:
+    gates = {**ALL_OK, "triviality": True, "fidelity": True}
+    tasks = [
+        task("g1", ["a"], gates, mutation=0.9),
+        task("g2", ["a"], {**gates, "triviality": False}),
+        task("g3", ["a"], {**gates, "fidelity": False}),
+    ]
+    counts = {s.name: s.count for s in verification_funnel(tasks, [], min_mutation=0.5)}
+    assert counts["solutions agree"] == 3 and counts["not trivial"] == 2
+    assert counts["faithful (verified)"] == 1 and counts["mutation score >= 0.5"] == 1
+    repaired = tasks[0].model_copy(
+        update={"repairs": [RepairRound(round=1, step="agree", prompt_version="r", verified=True)]}
+    )
+    by_round = [s.count for s in yield_by_round([tasks[0], repaired, tasks[1]], rounds=2)]
+    assert by_round == [1, 2, 2]
+
+
 def test_funnel_and_failing_pairs() -> None:
     tasks = [
         task("t1", ["a", "b", "c"], ALL_OK, mutation=0.9),
@@ -125,7 +144,8 @@ def test_funnel_and_failing_pairs() -> None:
         GenerationFailure(id="f2", atom_ids=["a", "b"], stage="second", reason="y"),
     ]
     counts = [s.count for s in verification_funnel(tasks, failures, min_mutation=0.5)]
-    assert counts == [7, 6, 5, 4, 3, 2, 1]
+    # old records (no gate verdicts) pass the gates when verified: 2 agree, both gates
+    assert counts == [7, 6, 5, 4, 3, 2, 2, 2, 1]
     pairs = {(p.a, p.b): p for p in pair_failures(tasks, failures)}
     assert (pairs[("a", "b")].tasks, pairs[("a", "b")].failed) == (4, 2)
     assert pairs[("a", "d")].failure_rate == 1.0
