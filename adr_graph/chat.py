@@ -164,6 +164,9 @@ class CachedChat:
         self.stop = list(stop)
         self._lock = threading.Lock()
         self.http_calls = 0
+        #: tokens the endpoint reported for the calls this chat made (cache hits cost none)
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
 
     # -- cache -------------------------------------------------------------------------
 
@@ -254,6 +257,10 @@ class CachedChat:
             max_tokens=self.max_tokens,
             **extra,
         )
+        usage = getattr(response, "usage", None)
+        with self._lock:
+            self.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+            self.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
         choices = getattr(response, "choices", None) or []
         content = choices[0].message.content if choices else None
         if not content:

@@ -110,6 +110,11 @@ class TaskGenerator:
     def http_calls(self) -> int:
         return sum(chat.http_calls for chat in self._chats.values())
 
+    @property
+    def tokens(self) -> int:
+        """Prompt and completion tokens of the calls made (cache hits cost none)."""
+        return sum(c.prompt_tokens + c.completion_tokens for c in self._chats.values())
+
     def chat(self, version: str) -> CachedChat:
         """The cached chat of one prompt version (e.g. ``repair-v1``)."""
         return self._chats[version]
