@@ -164,11 +164,14 @@ def sampler_figures(
 
 
 def _cell(value: Any) -> str:
-    """A table cell a person reads: numbers rounded, mappings as ``key value`` pairs.
+    """A table cell a person reads: numbers rounded, mappings as ``key value`` pairs, a
+    missing value as a dash.
 
-    >>> _cell(0.123456), _cell({"p10": 0.51234, "p50": 0.7}), _cell(12)
-    ('0.123', 'p10 0.512 · p50 0.700', '12')
+    >>> _cell(0.123456), _cell({"p10": 0.51234, "p50": 0.7}), _cell(12), _cell(None)
+    ('0.123', 'p10 0.512 · p50 0.700', '12', '–')
     """
+    if value is None:
+        return "–"
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, Mapping):

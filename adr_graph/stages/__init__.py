@@ -13,7 +13,7 @@ sample                    :func:`sample_batch`
 generate                  :func:`generate_tasks`
 verify                    :func:`verify_tasks`
 export                    :func:`export_tasks`, :func:`copy_store`
-report                    :func:`report_coverage`
+report                    :func:`report_coverage`, :func:`report_tasks`
 run (all of them)         :func:`run_pipeline`
 ========================  ==================================================
 """
@@ -30,7 +30,7 @@ from .graph import (
     load_seed_file,
 )
 from .progress import OnProgress, ProgressEvent, Steps, quiet
-from .report import report_coverage
+from .report import report_coverage, report_tasks
 from .run import RunReport, TaskTools, run_pipeline
 from .tasks import (
     GenerateReport,
@@ -67,6 +67,7 @@ __all__ = [
     "quiet",
     "read_tasks",
     "report_coverage",
+    "report_tasks",
     "run_pipeline",
     "sample_batch",
     "split_count",

@@ -1,18 +1,22 @@
-"""Report stage: how a batch of atom sets covers the graph, as numbers and as one HTML file."""
+"""Report stages: how a batch of atom sets covers the graph, and the quality of a batch of
+tasks, as numbers and as one HTML file."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from ..embed import Embedder
 from ..errors import InputError
-from ..records import AtomSet
+from ..records import AtomSet, GenerationFailure, Seed, Task
 from ..reports.coverage import CoverageTable, coverage_table
+from ..reports.quality import TaskQuality, task_quality
 from ..sample import model_from_store
 from ..store.base import GraphStore
 from .progress import OnProgress, Steps
 
-__all__ = ["report_coverage"]
+__all__ = ["report_coverage", "report_tasks"]
 
 
 def report_coverage(
@@ -44,3 +48,54 @@ def report_coverage(
         write_coverage_html(html, list(sets), model)
         Steps("report", on_progress).note(f"wrote {html}")
     return report
+
+
+def report_tasks(
+    tasks: Sequence[Task],
+    failures: Sequence[GenerationFailure],
+    seeds: Sequence[Seed],
+    embedder: Embedder,
+    *,
+    html: Path | None = None,
+    source: str = "",
+    on_progress: OnProgress | None = None,
+) -> TaskQuality:
+    """The four task measures of ``tasks`` (see :mod:`adr_graph.reports.quality`); with
+    ``html``, also as one self-contained file of tables. No tasks is an input error."""
+    if not tasks:
+        raise InputError("no tasks in the file", path=source or None)
+    steps = Steps("report", on_progress)
+    if not seeds:
+        steps.note("no seeds: originality is not measured (fetch seeds, or pass --seeds)")
+    with steps.task("measuring tasks"):
+        report = task_quality(tasks, failures, seeds, embedder)
+    if html is not None:
+        _write_quality_html(html, report, source)
+        steps.note(f"wrote {html}")
+    return report
+
+
+def _write_quality_html(path: Path, report: TaskQuality, source: str) -> None:
+    from ..reports.sampler import html_report
+
+    spread = {
+        "originality": report.originality,
+        "fidelity": report.fidelity,
+        "solver pass rate": report.difficulty.pass_rate,
+        "mutation score": report.tests.mutation_score,
+        "near-miss kill rate": report.tests.near_miss_kill_rate,
+    }
+    counts: dict[str, Any] = {
+        "tasks": report.tasks,
+        "verified": report.verified,
+        "diversity (mean cosine distance)": report.diversity.mean_distance,
+        "Vendi score": report.diversity.vendi,
+        "learnable share (0 < pass rate < 1)": report.difficulty.learnable_share,
+    }
+    tables: list[tuple[str, dict[str, Any]]] = [
+        ("Batch", counts),
+        ("Distributions", {k: v.model_dump() for k, v in spread.items()}),
+        ("Funnel", dict(report.funnel)),
+        ("Verified by repair round", dict(report.verified_by_round)),
+    ]
+    html_report(path, f"Task quality: {source}", [], tables)
