@@ -80,6 +80,7 @@ def verl_row(task: Task, index: int) -> dict[str, Any]:
             "provenance": task.provenance.model_dump_json(),
             "license": ", ".join(task.provenance.licenses) or "unknown",
             "sources": ", ".join(task.provenance.sources),
+            "screening": task.screening.model_dump_json() if task.screening else None,
         },
     }
 

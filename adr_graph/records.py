@@ -40,6 +40,7 @@ __all__ = [
     "PairEvidence",
     "RepairRound",
     "ScoreBreakdown",
+    "Screening",
     "Seed",
     "SlotSpec",
     "Task",
@@ -351,6 +352,21 @@ class VerificationRecord(_Record):
     fidelity: FidelityRecord | None = None
 
 
+class Screening(_Record):
+    """Duplicate and contamination screening of a task before export (:mod:`adr_graph.screen`)."""
+
+    #: the earlier task (of the batch or an earlier output) this one repeats
+    duplicate_of: str | None = None
+    #: statement cosine to the closest earlier kept task (the one repeated, if any)
+    duplicate_similarity: float | None = None
+    nearest_eval_seed: str | None = None
+    eval_cosine: float | None = None
+    #: word 13-grams shared with the evaluation seed that shares most (``eval_ngram_seed``)
+    eval_ngrams: int = 0
+    eval_ngram_seed: str | None = None
+    contaminated: bool = False
+
+
 class TaskProvenance(_Record):
     atom_ids: list[str]
     seed_ids: list[str] = Field(default_factory=list)
@@ -385,6 +401,8 @@ class Task(_Record):
     fidelity: float | None = None
     #: repair rounds ``verify`` ran on this task, in order
     repairs: list[RepairRound] = Field(default_factory=list)
+    #: set by ``export``: duplicates and closeness to evaluation-only seeds
+    screening: Screening | None = None
     provenance: TaskProvenance
 
 

@@ -15,12 +15,9 @@ from ..seeds.corpora import CORPORA
 from ..settings import Settings
 from ..stages import (
     copy_store,
-    export_tasks,
     fetch_seeds,
     ingest_seeds,
     load_seed_file,
-    parse_band,
-    read_tasks,
 )
 from ..store import EmbeddedStore, GraphStore, StoreStats, is_bolt_uri
 from ..store.snapshot import current_snapshot
@@ -38,7 +35,6 @@ from .common import (
     make_embedder,
     open_cli_store,
     settings_from,
-    store_exists,
 )
 
 __all__ = ["corpus_names", "parse_params", "print_stats"]
@@ -284,50 +280,6 @@ def query_cmd(
         emit_json({"rows": rows, "count": len(rows)})
     else:
         _print_rows(rows)
-
-
-def export_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Output file (tasks) or new directory.")],
-    tasks: Annotated[
-        Path | None, typer.Argument(help="Verified tasks JSONL; omit to export the graph.")
-    ] = None,
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="graph (no TASKS), or jsonl | verl for tasks.")
-    ] = None,
-    keep_band: Annotated[
-        str | None, typer.Option("--keep-band", help="Keep difficulty in LOW,HIGH (0..1).")
-    ] = None,
-    store: StoreOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Export verified tasks (jsonl, verl parquet; with their seeds' licenses), or the whole
-    graph of --store."""
-    fmt = fmt or ("graph" if tasks is None else "jsonl")
-    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl"):
-        raise InputError(
-            "use --format graph without TASKS, jsonl or verl with a TASKS file", field="--format"
-        )
-    settings = settings_from(store=store)
-    if tasks is not None:
-        band, loaded = parse_band(keep_band), read_tasks(tasks)
-        if store is None and not store_exists(settings):  # tasks carry their licenses
-            report = export_tasks(loaded, out, fmt, band=band, on_progress=Reporter())
-        else:
-            with open_cli_store(settings) as opened:
-                report = export_tasks(
-                    loaded, out, fmt, store=opened, band=band, on_progress=Reporter()
-                )
-        if as_json:
-            emit_json(report)
-        return
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(
-            f"{out} exists and is not an empty directory; pick a new path", field="--out"
-        )
-    with open_cli_store(settings) as source:
-        copied = copy_store(source, EmbeddedStore(out), "exported", Reporter())
-    if as_json:
-        emit_json({"out": str(out), **copied.__dict__})
 
 
 def _is_empty(store: GraphStore) -> bool:

@@ -8,9 +8,17 @@ from typing import Annotated
 import typer
 
 from ..generate.fidelity import MIN_FIDELITY
+from ..ingest import is_trainable
 from ..schema import load_schemas
 from ..settings import DEFAULT_OUT, Settings
-from ..stages import RunReport, TaskTools, fetch_seeds, load_seed_file, run_pipeline
+from ..stages import (
+    RunReport,
+    ScreenOptions,
+    TaskTools,
+    fetch_seeds,
+    load_seed_file,
+    run_pipeline,
+)
 from .common import (
     ApiKeyOpt,
     BaseUrlOpt,
@@ -93,6 +101,8 @@ def run_cmd(
     wants_tasks = endpoint and tasks and not no_tasks
     tools = _task_tools(settings, solver_attempts, min_fidelity, use_llm) if wants_tasks else None
     emb = make_embedder(embedder, layout.embeddings_dir)
+    if tools is not None:  # exports are screened against the evaluation-only seeds
+        tools.screen = ScreenOptions(emb, eval_seeds=[s for s in seeds if not is_trainable(s)])
     with open_cli_store(settings, create=True) as opened:
         report = run_pipeline(
             opened, seeds, schemas, out, embedder=emb,

@@ -168,10 +168,10 @@ def _cell(value: Any) -> str:
     missing value as a dash.
 
     >>> _cell(0.123456), _cell({"p10": 0.51234, "p50": 0.7}), _cell(12), _cell(None)
-    ('0.123', 'p10 0.512 · p50 0.700', '12', '–')
+    ('0.123', 'p10 0.512 · p50 0.700', '12', '-')
     """
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, Mapping):

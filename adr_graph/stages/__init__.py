@@ -20,7 +20,7 @@ run (all of them)         :func:`run_pipeline`
 
 from __future__ import annotations
 
-from .export import ExportReport, copy_store, export_tasks, parse_band
+from .export import ExportReport, ScreenOptions, copy_store, export_tasks, parse_band
 from .graph import (
     FetchOutcome,
     IngestOutcome,
@@ -53,6 +53,7 @@ __all__ = [
     "ProgressEvent",
     "RunReport",
     "SampleReport",
+    "ScreenOptions",
     "Steps",
     "TaskTools",
     "VerifyReport",

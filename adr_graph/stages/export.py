@@ -1,17 +1,20 @@
-"""Export stages: verified tasks for RL training (with their seeds' licenses), and the
-whole graph from one store into another.
+"""Export stages: verified tasks for RL training (with their seeds' licenses, screened for
+duplicates and contamination), and the whole graph from one store into another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..embed import Embedder
 from ..errors import InputError
 from ..export import keep, write_jsonl, write_verl_parquet
-from ..records import Task
+from ..records import Seed, Task
+from ..screen import screen_tasks
 from ..store.base import GraphStore
 from ..store.transfer import TransferReport, copy_graph
 from .progress import OnProgress, Steps
@@ -19,6 +22,7 @@ from .progress import OnProgress, Steps
 __all__ = [
     "TASK_FORMATS",
     "ExportReport",
+    "ScreenOptions",
     "SeedCitations",
     "copy_store",
     "export_tasks",
@@ -83,11 +87,57 @@ def with_seed_licenses(tasks: Sequence[Task], store: GraphStore) -> list[Task]:
 
 
 class ExportReport(BaseModel):
+    """Tasks written, their licenses, and what screening flagged or dropped."""
+
     out: str
     format: str
     tasks: int
     licenses: list[str]
     without_license: int = 0
+    duplicates_dropped: int = 0
+    contaminated: int = 0  # flagged as close to an evaluation seed
+    decontaminated: int = 0  # flagged tasks dropped (``decontaminate``)
+
+
+@dataclass
+class ScreenOptions:
+    """How ``export`` screens tasks (:mod:`adr_graph.screen`): the statement embedder,
+    earlier outputs to deduplicate against, the evaluation-only seeds, and whether to drop
+    the tasks flagged as contaminated."""
+
+    embedder: Embedder
+    earlier: Sequence[Task] = ()
+    eval_seeds: Sequence[Seed] = ()
+    decontaminate: bool = False
+
+
+def _screened(
+    tasks: list[Task], screen: ScreenOptions, steps: Steps
+) -> tuple[list[Task], dict[str, int]]:
+    """``tasks`` screened; duplicates dropped, and flagged ones too with ``decontaminate``."""
+    with steps.task("screening for duplicates and contamination"):
+        checked = screen_tasks(
+            tasks, screen.embedder, earlier=screen.earlier, eval_seeds=screen.eval_seeds
+        )
+    unique = [t for t in checked if t.screening is None or t.screening.duplicate_of is None]
+    flagged = [t for t in unique if t.screening is not None and t.screening.contaminated]
+    kept = [t for t in unique if not (screen.decontaminate and t in flagged)]
+    counts = {
+        "duplicates_dropped": len(checked) - len(unique),
+        "contaminated": len(flagged),
+        "decontaminated": len(unique) - len(kept),
+    }
+    if counts["duplicates_dropped"] or flagged:
+        steps.note(
+            f"screening: {counts['duplicates_dropped']} duplicate(s) dropped, {len(flagged)} "
+            "task(s) close to an evaluation seed"
+            + (
+                " (dropped: --decontaminate)"
+                if screen.decontaminate and flagged
+                else " (kept, flagged)"
+            )
+        )
+    return kept, counts
 
 
 def export_tasks(
@@ -97,20 +147,25 @@ def export_tasks(
     *,
     store: GraphStore | None = None,
     band: tuple[float, float] | None = None,
+    screen: ScreenOptions | None = None,
     on_progress: OnProgress | None = None,
 ) -> ExportReport:
     """Write the verified tasks (within ``band`` of difficulty) as ``jsonl`` or ``verl``
     parquet; with ``store``, each is stamped with its seeds' sources and licenses again
-    (tasks carry them from generation; a task that carries none is counted)."""
+    (tasks carry them from generation; a task that carries none is counted). With
+    ``screen``, duplicates are dropped and each task carries its screening."""
     if fmt not in TASK_FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(TASK_FORMATS)}")
+    steps = Steps("export", on_progress)
     kept = keep(tasks, band)
+    counts: dict[str, int] = {}
+    if screen is not None:
+        kept, counts = _screened(kept, screen, steps)
     if store is not None:
         kept = with_seed_licenses(kept, store)
     count = write_verl_parquet(kept, out) if fmt == "verl" else write_jsonl(kept, out)
     licenses = sorted({lic for t in kept for lic in t.provenance.licenses})
     unlicensed = sum(not t.provenance.licenses for t in kept)
-    steps = Steps("export", on_progress)
     steps.note(
         f"exported {count} verified task(s) as {fmt} to {out}"
         + (f" (licenses: {', '.join(licenses)})" if licenses else "")
@@ -122,7 +177,12 @@ def export_tasks(
             warning=True,
         )
     return ExportReport(
-        out=str(out), format=fmt, tasks=count, licenses=licenses, without_license=unlicensed
+        out=str(out),
+        format=fmt,
+        tasks=count,
+        licenses=licenses,
+        without_license=unlicensed,
+        **counts,
     )
 
 

@@ -19,7 +19,7 @@ from ..generate.repair import DEFAULT_REPAIR_ROUNDS
 from ..records import AtomSet, ElementSchema, Seed
 from ..sample import PairModel, model_from_store
 from ..store.base import GraphStore, StoreStats
-from .export import export_tasks
+from .export import ScreenOptions, export_tasks
 from .graph import IngestOutcome, ingest_seeds
 from .progress import OnProgress, Steps
 from .tasks import (
@@ -48,7 +48,7 @@ __all__ = ["RunReport", "TaskTools", "pick_spread", "run_pipeline"]
 class TaskTools:
     """What the task half of ``run`` needs: a generator, a sandbox, verification options,
     for difficulty estimates a solver chat, the fidelity check (static by default) and
-    the repairer of failed tasks (none: no repairs)."""
+    the repairer of failed tasks (none: no repairs), and how exports are screened."""
 
     generator: TaskGenerator
     sandbox: Sandbox
@@ -57,6 +57,7 @@ class TaskTools:
     fidelity: FidelityCheck | None = None
     repairer: TaskRepairer | None = None
     repair_rounds: int = DEFAULT_REPAIR_ROUNDS
+    screen: ScreenOptions | None = None
 
 
 class TasksOutcome(BaseModel):
@@ -203,10 +204,12 @@ def _task_half(
         on_progress=on_progress,
     )
     kept = read_tasks(verified_path)
-    exported = export_tasks(kept, out_dir / "train.jsonl", "jsonl", store=store)
+    exported = export_tasks(
+        kept, out_dir / "train.jsonl", "jsonl", store=store, screen=tools.screen
+    )
     parquet: str | None = str(out_dir / "train.parquet")
     try:
-        export_tasks(kept, out_dir / "train.parquet", "verl", store=store)
+        export_tasks(kept, out_dir / "train.parquet", "verl", store=store, screen=tools.screen)
     except MissingExtraError as exc:
         Steps("export", on_progress).note(f"no parquet export: {exc}", warning=True)
         parquet = None

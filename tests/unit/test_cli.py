@@ -15,7 +15,7 @@ from tests.support.fake_openai import FakeOpenAI, Scripted
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run the CLI in-process; ingest/run default to the hashing embedder (fast, offline)."""
     argv = list(args)
-    if argv and argv[0] in ("ingest", "run") and "--embedder" not in argv:
+    if argv and argv[0] in ("ingest", "run", "export") and "--embedder" not in argv:
         argv += ["--embedder", "hashing"]
     with pytest.raises(SystemExit) as exc:
         main(argv)

@@ -229,7 +229,9 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
         str(tmp_path / "train.jsonl"),
         "--json",
     )
-    assert code == 0 and json.loads(out)["tasks"] == 2, err
+    # the scripted model wrote the same task for both sets: export keeps one
+    assert code == 0 and json.loads(out)["tasks"] == 1, err
+    assert json.loads(out)["duplicates_dropped"] == 1
     pq = pytest.importorskip("pyarrow.parquet")
     parquet = tmp_path / "train.parquet"
     code, _, err = run_cli(
@@ -237,8 +239,9 @@ def test_cli_generate_verify_feedback(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert code == 0, err
     rows = pq.read_table(parquet).to_pylist()
-    assert len(rows) == 2
+    assert len(rows) == 1
     row = rows[0]
+    assert json.loads(row["extra_info"]["screening"])["duplicate_of"] is None
     assert set(row) == {"data_source", "prompt", "ability", "reward_model", "extra_info"}
     assert row["data_source"] == "adr-graph/algorithm" and row["prompt"][0]["role"] == "user"
     truth = json.loads(row["reward_model"]["ground_truth"])
