@@ -350,6 +350,12 @@ class VerificationRecord(_Record):
     verdicts: list[Verdict] = Field(default_factory=list)
     mutation_score: float | None = None
     fidelity: FidelityRecord | None = None
+    #: share of the near-miss solutions the tests kill, before and after adding the inputs
+    #: that separate the survivors (``None``: not measured)
+    near_miss_kill_rate_before: float | None = None
+    near_miss_kill_rate: float | None = None
+    near_misses: int = 0  # plausible-but-wrong solutions that ran
+    separating_tests: int = 0  # tests added to kill them
 
 
 class Screening(_Record):

@@ -12,10 +12,12 @@ measures:
 - originality: 1 - the highest MiniLM cosine between a task's statement and a seed's;
 - diversity: the mean pairwise cosine distance of the task statements;
 - the median mutation score of verified tasks; difficulty from ``--solver-attempts``;
+- the median near-miss kill rate of verified tasks, before and after the separating
+  inputs (``--near-misses`` plausible-but-wrong solutions each);
 - LLM tokens per verified task (calls this run made; cached replies cost none).
 
-Near-miss kill rate is not measured yet (issue 15, part 4). Raw outputs (tasks, verified
-tasks, failures) go to ``--out`` per strategy. Prints one JSON line.
+Raw outputs (tasks, verified tasks, failures) go to ``--out`` per strategy. Prints one
+JSON line.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ import numpy as np
 from adr_graph.chat import make_client
 from adr_graph.embed import l2_normalise
 from adr_graph.generate.generator import TaskGenerator
+from adr_graph.generate.near_miss import (
+    NEAR_MISS_PROMPT_VERSION,
+    SEPARATE_PROMPT_VERSION,
+    NearMissWriter,
+)
 from adr_graph.generate.repair import TaskRepairer
 from adr_graph.generate.verify import VerifyOptions
 from adr_graph.records import Task
@@ -78,7 +85,20 @@ def _measures(tasks: list[Task], seeds: list[Any], embedder: Any) -> dict[str, A
         "learnable_share": round(sum(0 < d < 1 for d in difficulty) / len(difficulty), 4)
         if difficulty
         else None,
-        "near_miss_kill_rate": None,
+        "near_miss_kill_rate_before": _median(
+            [
+                r.near_miss_kill_rate_before
+                for t in verified
+                if (r := t.verification) and r.near_miss_kill_rate_before is not None
+            ]
+        ),
+        "near_miss_kill_rate": _median(
+            [
+                r.near_miss_kill_rate
+                for t in verified
+                if (r := t.verification) and r.near_miss_kill_rate is not None
+            ]
+        ),
     }
 
 
@@ -94,11 +114,14 @@ def _strategy(args: argparse.Namespace, strategy: str, ctx: dict[str, Any]) -> d
     written = generate_tasks(
         report.sets, ctx["store"], generator, out / "tasks.jsonl", seeds_file=args.seeds
     )
-    opts = VerifyOptions(solver_attempts=args.solver_attempts)
+    opts = VerifyOptions(solver_attempts=args.solver_attempts, near_misses=args.near_misses)
+    near_miss = NearMissWriter(
+        generator.chat(NEAR_MISS_PROMPT_VERSION), generator.chat(SEPARATE_PROMPT_VERSION)
+    )
     checked = verify_tasks(
         read_tasks(out / "tasks.jsonl"), out / "verified.jsonl", LocalSandbox(), opts,
         solver=ctx["solver"], store=None, repairer=TaskRepairer(generator),
-        repair_rounds=args.repair_rounds,
+        repair_rounds=args.repair_rounds, near_miss=near_miss,
     )  # fmt: skip
     tasks = read_tasks(out / "verified.jsonl")
     tokens = (
@@ -129,6 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repair-rounds", type=int, default=2)
     parser.add_argument("--solver-attempts", type=int, default=2)
+    parser.add_argument("--near-misses", type=int, default=4)
     parser.add_argument("--strategies", default="novelty,random")
     parser.add_argument("--out", type=Path, default=Path(".adr-graph/out/task_quality"))
     parser.add_argument("--cache", type=Path, default=Path(".adr-graph/cache"))

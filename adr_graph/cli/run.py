@@ -123,12 +123,12 @@ def _task_tools(
     settings: Settings, solver_attempts: int, min_fidelity: float, use_llm: bool
 ) -> TaskTools:
     """Generator, sandbox, verify options, solver, fidelity check (the static extractor,
-    plus the LLM one when atoms come from it) and repairer."""
+    plus the LLM one when atoms come from it), repairer and near-miss writer."""
     from ..generate.verify import VerifyOptions
     from ..sandbox import LocalSandbox
 
     solver = solver_chat(settings.llm(), settings.layout.llm_dir) if solver_attempts else None
-    fidelity, repairer = llm_checks(settings, use_llm, repair=True)
+    fidelity, repairer, near_miss = llm_checks(settings, use_llm, endpoint=True)
     return TaskTools(
         generator=repairer.generator,
         sandbox=LocalSandbox(),
@@ -136,6 +136,7 @@ def _task_tools(
         solver=solver,
         fidelity=fidelity,
         repairer=repairer,
+        near_miss=near_miss,
     )
 
 

@@ -100,17 +100,27 @@ def generate_cmd(
         emit_json(report)
 
 
-def llm_checks(settings: Settings, read_with_llm: bool, repair: bool) -> tuple[Any, Any]:
+def llm_checks(settings: Settings, read_with_llm: bool, endpoint: bool) -> tuple[Any, Any, Any]:
     """The fidelity check (the static extractor, plus the LLM one with ``read_with_llm``)
-    and, with ``repair``, a repairer on the task generator's endpoint."""
+    and, with an ``endpoint``, a repairer and a near-miss writer on the task generator's
+    endpoint (else ``None``)."""
     from ..generate.fidelity import FidelityCheck
+    from ..generate.near_miss import (
+        NEAR_MISS_PROMPT_VERSION,
+        SEPARATE_PROMPT_VERSION,
+        NearMissWriter,
+    )
     from ..generate.repair import TaskRepairer
 
     fidelity = FidelityCheck.static()
     if read_with_llm:
         reader = llm_extractor(settings)
         fidelity.extractors = [*fidelity.extractors, (reader.name, reader.extract)]
-    return fidelity, TaskRepairer(task_generator(settings)) if repair else None
+    if not endpoint:
+        return fidelity, None, None
+    generator = task_generator(settings)
+    chats = (generator.chat(NEAR_MISS_PROMPT_VERSION), generator.chat(SEPARATE_PROMPT_VERSION))
+    return fidelity, TaskRepairer(generator), NearMissWriter(*chats)
 
 
 RepairOpt = Annotated[
@@ -145,6 +155,15 @@ def verify_cmd(
     min_fidelity: MinFidelityOpt = MIN_FIDELITY,
     min_reference_nodes: MinNodesOpt = MIN_AST_NODES,
     repair_rounds: RepairOpt = DEFAULT_REPAIR_ROUNDS,
+    near_misses: Annotated[
+        int,
+        typer.Option(
+            "--near-misses",
+            min=0,
+            help="Plausible-but-wrong solutions per verified task the tests must kill; inputs "
+            "that separate survivors become tests (needs an endpoint).",
+        ),
+    ] = 4,
     cache: CacheOpt = None,
     llm_base_url: BaseUrlOpt = None,
     llm_api_key: ApiKeyOpt = None,
@@ -166,18 +185,18 @@ def verify_cmd(
     opts = VerifyOptions(
         n_inputs=inputs, mutants=mutants, workers=workers, solver_attempts=solver_attempts,
         min_fidelity=min_fidelity, min_reference_nodes=min_reference_nodes,
+        near_misses=near_misses,
     )  # fmt: skip
     endpoint = settings.llm_base_url is not None
-    if repair_rounds and not endpoint:
-        err.print(
-            "no LLM endpoint (--llm-base-url / OPENAI_BASE_URL): failed tasks are not repaired"
-        )
-    fidelity, repairer = llm_checks(settings, endpoint, endpoint and repair_rounds > 0)
+    if (repair_rounds or near_misses) and not endpoint:
+        err.print("no LLM endpoint (--llm-base-url / OPENAI_BASE_URL): no repairs, no near misses")
+    fidelity, repairer, near_miss = llm_checks(settings, endpoint, endpoint)
     feedback = nullcontext(None) if no_feedback else open_cli_store(settings)
     with feedback as opened:
         report = verify_tasks(
             todo, out, LocalSandbox(), opts, solver=solver, store=opened, fidelity=fidelity,
-            repairer=repairer, repair_rounds=repair_rounds, on_progress=Reporter(),
+            repairer=repairer, repair_rounds=repair_rounds, near_miss=near_miss,
+            on_progress=Reporter(),
         )  # fmt: skip
     if as_json:
         emit_json(report)

@@ -23,6 +23,7 @@ from .._io import JsonlCheckpoint
 from ..chat import CachedChat
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Atom, AtomSet, GenerationFailure, Task, TaskProvenance
+from .near_miss import NEAR_MISS_PROMPT_VERSION, SEPARATE_PROMPT_VERSION
 from .parse import (
     InputsSpec,
     TaskDraft,
@@ -62,6 +63,9 @@ def task_id(atom_set: AtomSet, model: str) -> str:
     )
     return "task-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
+
+#: Prompts of the helpers that share the generator's endpoint: repair and near misses.
+HELPER_PROMPTS = (REPAIR_PROMPT_VERSION, NEAR_MISS_PROMPT_VERSION, SEPARATE_PROMPT_VERSION)
 
 #: Recorded on every task: the versions of the three prompts that made it
 #: (``"+".join(prompts_for(atom_set))``; these two for function and stdin/stdout tasks).
@@ -103,7 +107,7 @@ class TaskGenerator:
                 **chat,
             )
 
-        versions = {*PROMPTS, *STDIN_PROMPTS, *TOOLS_PROMPTS, REPAIR_PROMPT_VERSION}
+        versions = {*PROMPTS, *STDIN_PROMPTS, *TOOLS_PROMPTS, *HELPER_PROMPTS}
         self._chats = {v: chat_for(v) for v in versions}
 
     @property

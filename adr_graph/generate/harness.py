@@ -24,6 +24,7 @@ __all__ = [
     "MARKER",
     "HarnessError",
     "call_program",
+    "cases_program",
     "generator_program",
     "outputs_equal",
     "parse_marked",
@@ -62,6 +63,17 @@ _adr_out = []
 for _adr_i in range({int(n)}):
     _adr_out.append(_adr_normalise(generate(_adr_random.Random({int(seed)} * 1000003 + _adr_i))))
 print({MARKER!r} + _adr_json.dumps(_adr_out))
+"""
+
+
+def cases_program(code: str) -> str:
+    """Generated ``cases()`` (a list of test inputs) + a driver that prints them."""
+    return f"""{code}
+
+# ---- adr-graph driver ----
+import json as _adr_json
+{_NORMALISE}
+print({MARKER!r} + _adr_json.dumps([_adr_normalise(c) for c in cases()]))
 """
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..sandbox import Sandbox
     from .fidelity import FidelityCheck
     from .generator import TaskGenerator
+    from .near_miss import NearMissWriter
     from .verify import VerifyOptions
 
 __all__ = ["DEFAULT_REPAIR_ROUNDS", "TaskRepairer", "failed_step", "verify_with_repairs"]
@@ -139,11 +140,15 @@ def verify_with_repairs(
     rounds: int = DEFAULT_REPAIR_ROUNDS,
     solver: Any = None,
     fidelity: FidelityCheck | None = None,
+    near_miss: NearMissWriter | None = None,
 ) -> Task:
     """:func:`verify_task`, then up to ``rounds`` repair rounds while it fails."""
     from .verify import verify_task
 
-    done = verify_task(task, sandbox, opts, solver, fidelity)
+    def verify(candidate: Task) -> Task:
+        return verify_task(candidate, sandbox, opts, solver, fidelity, near_miss)
+
+    done = verify(task)
     history: list[RepairRound] = []
     for number in range(1, rounds + 1 if repairer is not None else 1):
         verdict = failed_step(done)
@@ -153,7 +158,7 @@ def verify_with_repairs(
         if fixed is None:
             history.append(record.model_copy(update={"round": number}))
             break
-        done = verify_task(fixed, sandbox, opts, solver, fidelity)
+        done = verify(fixed)
         history.append(record.model_copy(update={"round": number, "verified": _verified(done)}))
     return done.model_copy(update={"repairs": history})
 

@@ -34,6 +34,7 @@ from .fidelity import MIN_FIDELITY, FidelityCheck
 from .gates import fidelity_verdict, static_check, triviality_verdict
 from .harness import generator_program, validator_program
 from .mutate import ast_mutants
+from .near_miss import NearMissWriter, near_miss_tests
 from .parse import parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
@@ -59,6 +60,7 @@ class VerifyOptions:
     limits: Limits = field(default_factory=Limits)
     min_fidelity: float = MIN_FIDELITY
     min_reference_nodes: int = MIN_AST_NODES
+    near_misses: int = 4
 
 
 def _fits(task: Task) -> tuple[Callable[[Any], Any], str]:
@@ -279,11 +281,12 @@ def verify_task(
     opts: VerifyOptions | None = None,
     solver: CachedChat | None = None,
     fidelity: FidelityCheck | None = None,
+    near_miss: NearMissWriter | None = None,
 ) -> Task:
     """A copy of ``task`` with verdicts, fidelity, tests (the agreed input/output pairs,
     kept even when a gate then rejects the task), mutation score and difficulty (both
     only when verified). ``fidelity``: the check to measure it with (the static
-    extractor by default)."""
+    extractor by default); ``near_miss``: the writer of near misses (none: not measured)."""
     opts = opts or VerifyOptions()
     faithful = (fidelity or static_check()).measure(task)
     verdicts = [fidelity_verdict(faithful, opts.min_fidelity)]
@@ -295,6 +298,13 @@ def verify_task(
             )
         )
     verified = bool(tests) and all(v.ok for v in verdicts)
+    misses = None
+    if verified and near_miss is not None and opts.near_misses > 0:
+        misses = near_miss_tests(
+            task, sandbox, tests, near_miss, k=opts.near_misses, fit=_fits(task)[0],
+            limits=opts.limits,
+        )  # fmt: skip
+        tests = tests + misses.added
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
     difficulty = None
     if verified and solver is not None and opts.solver_attempts > 0:
@@ -302,5 +312,14 @@ def verify_task(
     record = VerificationRecord(
         verified=verified, verdicts=verdicts, mutation_score=mutation, fidelity=faithful
     )
+    if misses is not None:
+        record = record.model_copy(
+            update={
+                "near_miss_kill_rate_before": misses.kill_rate_before,
+                "near_miss_kill_rate": misses.kill_rate,
+                "near_misses": misses.tried,
+                "separating_tests": len(misses.added),
+            }
+        )
     update = {"tests": tests, "verification": record, "difficulty": difficulty}
     return task.model_copy(update={**update, "fidelity": faithful.score})

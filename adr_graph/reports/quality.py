@@ -7,8 +7,7 @@
   installed);
 - **difficulty**: the distribution of solver pass rates (``1 - difficulty``) of verified
   tasks, and the share in the learnable band ``0 < p < 1``;
-- **test quality**: the mutation score of verified tasks (and, once measured, the near-miss
-  kill rate);
+- **test quality**: the mutation score and the near-miss kill rate of verified tasks;
 
 plus fidelity and the yield per stage (the verification funnel and the yield by repair
 round).
@@ -128,7 +127,16 @@ def task_quality(
             if pass_rates
             else None,
         ),
-        tests=TestQuality(mutation_score=Spread.of(mutation)),
+        tests=TestQuality(
+            mutation_score=Spread.of(mutation),
+            near_miss_kill_rate=Spread.of(
+                [
+                    r.near_miss_kill_rate
+                    for t in verified
+                    if (r := t.verification) and r.near_miss_kill_rate is not None
+                ]
+            ),
+        ),
         fidelity=Spread.of([t.fidelity for t in tasks if t.fidelity is not None]),
         funnel={s.name: s.count for s in verification_funnel(tasks, failures)},
         verified_by_round={s.name: s.count for s in yield_by_round(tasks, rounds)},

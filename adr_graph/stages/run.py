@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..extract.llm import LlmExtractor
     from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
+    from ..generate.near_miss import NearMissWriter
     from ..generate.repair import TaskRepairer
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
@@ -58,6 +59,7 @@ class TaskTools:
     repairer: TaskRepairer | None = None
     repair_rounds: int = DEFAULT_REPAIR_ROUNDS
     screen: ScreenOptions | None = None
+    near_miss: NearMissWriter | None = None
 
 
 class TasksOutcome(BaseModel):
@@ -201,6 +203,7 @@ def _task_half(
         fidelity=tools.fidelity,
         repairer=tools.repairer,
         repair_rounds=tools.repair_rounds,
+        near_miss=tools.near_miss,
         on_progress=on_progress,
     )
     kept = read_tasks(verified_path)

@@ -6,6 +6,7 @@ returns a report; outputs are resumable JSONL checkpoints or atomic writes.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from .progress import OnProgress, Steps
 if TYPE_CHECKING:
     from ..generate.fidelity import FidelityCheck
     from ..generate.generator import TaskGenerator
+    from ..generate.near_miss import NearMissWriter
     from ..generate.repair import TaskRepairer
     from ..generate.verify import VerifyOptions
     from ..sandbox import Sandbox
@@ -262,6 +264,9 @@ class VerifyReport(BaseModel):
     verified_by_round: dict[str, int] = Field(default_factory=dict)
     repair_calls: int = 0
     mean_fidelity: float | None = None
+    #: medians over verified tasks with near misses, before and after the separating tests
+    near_miss_kill_rate_before: float | None = None
+    near_miss_kill_rate: float | None = None
 
 
 def verify_tasks(
@@ -275,10 +280,12 @@ def verify_tasks(
     fidelity: FidelityCheck | None = None,
     repairer: TaskRepairer | None = None,
     repair_rounds: int = 0,
+    near_miss: NearMissWriter | None = None,
     on_progress: OnProgress | None = None,
 ) -> VerifyReport:
     """Verify every task not yet in ``out``, with up to ``repair_rounds`` repairs of a
-    failed one by ``repairer``; feed all outcomes to ``store`` when given.
+    failed one by ``repairer``, and near-miss tests for a verified one (``near_miss``);
+    feed all outcomes to ``store`` when given.
 
     Fidelity is measured with ``fidelity``, by default the static extractor, knowing
     the requested atoms' aliases and extractors from ``store`` when one is given.
@@ -300,7 +307,7 @@ def verify_tasks(
             if task.id not in done:
                 checked = verify_with_repairs(
                     task, sandbox, opts, repairer=repairer, rounds=repair_rounds,
-                    solver=solver, fidelity=fidelity,
+                    solver=solver, fidelity=fidelity, near_miss=near_miss,
                 )  # fmt: skip
                 done.append(checked)
             advance()
@@ -331,7 +338,17 @@ def verify_tasks(
         verified_by_round=_verified_by_round(finished),
         repair_calls=sum(len(t.repairs) for t in finished),
         mean_fidelity=round(sum(scores) / len(scores), 4) if scores else None,
+        **_near_miss_medians(finished),
     )
+
+
+def _near_miss_medians(tasks: Sequence[Task]) -> dict[str, float | None]:
+    records = [t.verification for t in tasks if t.verification and t.verification.verified]
+    out: dict[str, float | None] = {}
+    for name in ("near_miss_kill_rate_before", "near_miss_kill_rate"):
+        values = [v for r in records if (v := getattr(r, name)) is not None]
+        out[name] = round(statistics.median(values), 4) if values else None
+    return out
 
 
 def _verified_by_round(tasks: Sequence[Task]) -> dict[str, int]:

@@ -301,6 +301,8 @@ def test_solver_attempts_estimate_difficulty(
             "0",
             "--min-reference-nodes",
             "0",
+            "--near-misses",
+            "0",
             "--json",
         )
         assert len(solves) == 4 and len(server.requests) > 4

@@ -1,0 +1,177 @@
+"""Near-miss tests: plausible-but-wrong solutions the tests must kill (ADR's adversarial
+refinement, re-checked).
+
+For a verified task, the model writes ``k`` solutions that look right but are subtly wrong
+(``near-miss-v1``, one call each). They run on the tests in the sandbox; the share the
+tests kill is the *kill rate before*. For the survivors, one ``separate-v1`` call asks for
+inputs that tell them from the task (a ``cases()`` function, run in the sandbox). Those
+inputs are checked like generated ones (they must fit the parameters and pass the
+validator), and kept only where the reference and the independent second solution agree;
+they become extra tests, and the survivors run again: the *kill rate* after.
+
+Malformed replies and LLM faults leave fewer near misses or no new inputs, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
+from ..records import Task
+from .harness import cases_program, validator_program
+from .parse import code_blocks, parse_second_reply
+from .prompts_stdin import STDIN
+from .running import comparator, marked_run, passes, run_solutions, solution_program
+
+if TYPE_CHECKING:
+    from ..chat import CachedChat
+    from ..sandbox import Limits, Sandbox
+
+__all__ = [
+    "NEAR_MISS_PROMPT_VERSION",
+    "SEPARATE_PROMPT_VERSION",
+    "NearMissResult",
+    "NearMissWriter",
+    "near_miss_tests",
+]
+
+NEAR_MISS_PROMPT_VERSION = "near-miss-v1"
+SEPARATE_PROMPT_VERSION = "separate-v1"
+_FAULTS = (TaskReplyError, LlmCallError, EmptyReplyError)
+
+
+def _task_text(task: Task) -> str:
+    signature = "" if task.io_format == STDIN else f"\n\nSignature: {task.signature}"
+    return f"Task:\n{task.statement}{signature}"
+
+
+@dataclass
+class NearMissWriter:
+    """The two chats: one writes near misses, the other inputs that separate them."""
+
+    near_miss_chat: CachedChat
+    separate_chat: CachedChat
+
+    def near_misses(self, task: Task, k: int) -> list[str]:
+        """Up to ``k`` plausible-but-wrong solutions (replies that do not parse are left out)."""
+        system = (
+            "You write a Python solution that looks correct but is subtly wrong: it passes "
+            "simple cases and fails some edge case (an off-by-one, a missed empty or negative "
+            "input, a wrong tie-break, an overflowed bound). Reply with ONE fenced Python block "
+            "defining the same function; no comments that point at the mistake."
+        )
+        out = []
+        entry = None if task.io_format == STDIN else task.entry_point
+        for variant in range(k):
+            user = f"{_task_text(task)}\n\n(variant {variant + 1})"
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            try:
+                reply, _ = self.near_miss_chat.reply(messages)
+                out.append(parse_second_reply(reply, entry).solution)
+            except _FAULTS:
+                continue
+        return out
+
+    def separating_cases(self, task: Task, survivors: list[str]) -> str | None:
+        """Code defining ``cases()``, inputs meant to tell ``survivors`` from the task's
+        reference (``None`` on a bad reply)."""
+        shown = "\n\n".join(f"```python\n{code.strip()}\n```" for code in survivors[:3])
+        system = (
+            "You write test inputs that expose wrong solutions. Reply with ONE fenced Python "
+            "block defining cases(), which returns a list of inputs (each a dict keyed by "
+            "parameter name, as the function receives them; for a program, the standard input "
+            "text) on which the correct solution and the wrong ones below give different "
+            "answers. Keep inputs small and legal for the statement."
+        )
+        user = (
+            f"{_task_text(task)}\n\nCorrect solution:\n```python\n"
+            f"{task.reference_solution.strip()}\n```\n\nWrong solutions that pass the current "
+            f"tests:\n{shown}"
+        )
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        try:
+            reply, _ = self.separate_chat.reply(messages)
+        except _FAULTS:
+            return None
+        code = "\n\n".join(code_blocks(reply))
+        return code if "def cases" in code else None
+
+
+@dataclass(frozen=True)
+class NearMissResult:
+    """Near misses that ran, the kill rates before and after, and the tests added."""
+
+    tried: int
+    kill_rate_before: float | None
+    kill_rate: float | None
+    added: list[dict[str, Any]]
+
+
+def _agreed_cases(
+    task: Task,
+    sandbox: Sandbox,
+    cases: list[Any],
+    fit: Callable[[Any], Any],
+    limits: Limits,
+) -> list[dict[str, Any]]:
+    """Tests from ``cases``: fitting, valid inputs on which reference and second agree."""
+    shaped = [args for c in cases if (args := fit(c)) is not None]
+    if task.input_validator and shaped:
+        raw = [c for c in cases if fit(c) is not None]
+        flags, _ = marked_run(sandbox, validator_program(task.input_validator), raw, limits)
+        if isinstance(flags, list) and len(flags) == len(shaped):
+            shaped = [a for a, ok in zip(shaped, flags, strict=True) if ok is True]
+    if not shaped or not task.second_solution:
+        return []
+    ref, second = run_solutions(
+        sandbox,
+        [solution_program(task, c) for c in (task.reference_solution, task.second_solution)],
+        shaped,
+        limits,
+    )
+    if ref is None or second is None:
+        return []
+    same = comparator(task)
+    return [
+        {"input": args, "output": r["value"]}
+        for args, r, s in zip(shaped, ref, second, strict=True)
+        if r.get("ok") and s.get("ok") and same(r["value"], s["value"])
+    ]
+
+
+def near_miss_tests(
+    task: Task,
+    sandbox: Sandbox,
+    tests: list[dict[str, Any]],
+    writer: NearMissWriter,
+    *,
+    k: int,
+    fit: Callable[[Any], Any],
+    limits: Limits,
+) -> NearMissResult:
+    """Run ``k`` near misses on ``tests``; add inputs that separate the survivors."""
+    wrong = writer.near_misses(task, k)
+    if not wrong or not tests:
+        return NearMissResult(len(wrong), None, None, [])
+    inputs = [t["input"] for t in tests]
+    runs = run_solutions(sandbox, [solution_program(task, c) for c in wrong], inputs, limits)
+    survivors = [c for c, r in zip(wrong, runs, strict=True) if passes(r, tests, task)]
+    before = round(1 - len(survivors) / len(wrong), 4)
+    added: list[dict[str, Any]] = []
+    code = writer.separating_cases(task, survivors) if survivors else None
+    if code is not None:
+        cases, _ = marked_run(sandbox, cases_program(code), None, limits)
+        if isinstance(cases, list):
+            seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
+            fresh = [c for c in cases if json.dumps(c, sort_keys=True) not in seen]
+            added = _agreed_cases(task, sandbox, fresh[:20], fit, limits)
+    if not added:
+        return NearMissResult(len(wrong), before, before, [])
+    everything = tests + added
+    programs = [solution_program(task, c) for c in survivors]
+    again = run_solutions(sandbox, programs, [t["input"] for t in everything], limits)
+    still = sum(passes(r, everything, task) for r in again)
+    return NearMissResult(len(wrong), before, round(1 - still / len(wrong), 4), added)
