@@ -316,22 +316,30 @@ def verify_tasks(
     if store is not None and outcomes:
         store.record_outcomes(outcomes)
         store.commit()
-    verified = sum(o.verified for o in outcomes)
+    report = _verify_report(finished, out, sandbox, store)
+    steps.note(
+        f"verified {report.verified} of {len(outcomes)} task(s) -> {out}"
+        + (f"; outcomes written to {store.location}" if store is not None else "")
+    )
+    return report
+
+
+def _verify_report(
+    finished: Sequence[Task], out: Path, sandbox: Sandbox, store: GraphStore | None
+) -> VerifyReport:
+    """The counts, failed steps, repair funnel and test-quality medians of ``finished``."""
+    verified = sum(bool(t.verification and t.verification.verified) for t in finished)
     reasons = Counter(
         v.step
         for t in finished
         for v in (t.verification.verdicts if t.verification else [])
         if not v.ok
     )
-    steps.note(
-        f"verified {verified} of {len(outcomes)} task(s) -> {out}"
-        + (f"; outcomes written to {store.location}" if store is not None else "")
-    )
     scores = [t.fidelity for t in finished if t.fidelity is not None]
     return VerifyReport(
         out=str(out),
         verified=verified,
-        failed=len(outcomes) - verified,
+        failed=len(finished) - verified,
         failed_steps=dict(reasons),
         network_isolated=bool(getattr(sandbox, "network_isolation", False)),
         outcomes_written_to=store.location if store is not None else None,
