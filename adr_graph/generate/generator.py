@@ -120,7 +120,7 @@ class TaskGenerator:
         return sum(c.prompt_tokens + c.completion_tokens for c in self._chats.values())
 
     def chat(self, version: str) -> CachedChat:
-        """The cached chat of one prompt version (e.g. ``repair-v1``)."""
+        """The cached chat of one prompt version (e.g. ``repair-v2``)."""
         return self._chats[version]
 
     def inputs_for(self, draft: TaskDraft, versions: Sequence[str]) -> InputsSpec:

@@ -1,4 +1,4 @@
-"""The ``repair-v1`` prompt: one call that fixes the part of a task a failed step blames.
+"""The ``repair-v2`` prompt: one call that fixes the part of a task a failed step blames.
 
 The message holds the task (statement, signature, reference, input code), the failed
 step with its detail, and the step's evidence (:mod:`.evidence`): the failing input,
@@ -26,7 +26,7 @@ from .prompts_stdin import STDIN
 
 __all__ = ["BLAME", "REPAIR_PROMPT_VERSION", "blame_of", "build_repair_messages"]
 
-REPAIR_PROMPT_VERSION = "repair-v1"
+REPAIR_PROMPT_VERSION = "repair-v2"
 
 #: The part of the task each failed step puts in question.
 BLAME = {
@@ -97,6 +97,13 @@ def _elements(task: Task, atoms: Mapping[str, Atom]) -> str:
     return "\n".join(lines)
 
 
+#: Added to the evidence of a round after one whose reply repeated the code unchanged.
+UNCHANGED = (
+    "A previous repair replied with this same code unchanged, and it fails the same way: "
+    "change what the evidence points at."
+)
+
+
 def build_repair_messages(
     task: Task, verdict: Verdict, atoms: Mapping[str, Atom] | None = None
 ) -> list[dict[str, str]]:
@@ -105,7 +112,8 @@ def build_repair_messages(
     system = (
         "You repair a Python programming task that failed an automatic check. You get "
         "the task, its code and the exact evidence of the failure: find its cause and "
-        "fix that. Reply with " + _wanted(blame, task)
+        "fix that. The code shown fails; a reply that repeats it unchanged is useless. "
+        "Reply with " + _wanted(blame, task)
     )
     parts = [f"Task statement:\n{task.statement}"]
     if task.signature and task.io_format != STDIN:

@@ -1,11 +1,12 @@
-"""Repair from sandbox evidence: up to ``rounds`` ``repair-v1`` calls per failed task.
+"""Repair from sandbox evidence: up to ``rounds`` ``repair-v2`` calls per failed task.
 
 After :func:`~adr_graph.generate.verify.verify_task` fails a task, the first failed step
 that carries evidence is sent to the model (:mod:`.prompts_repair`), the part it blames
 is replaced by the reply, and the task is verified again. Each round is recorded on the
 task (:class:`~adr_graph.records.RepairRound`); replies are cached by the chat layer, so a
 rerun after a kill repeats no paid call. A malformed reply or an LLM fault ends the
-repairs of that task as a recorded round, never a crash.
+repairs of that task as a recorded round, never a crash; a reply that repeats the code
+unchanged is recorded too, and the next round tells the model so.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Atom, RepairRound, Task, Verdict
 from .parse import code_blocks, parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
-from .prompts_repair import REPAIR_PROMPT_VERSION, blame_of, build_repair_messages
+from .prompts_repair import (
+    REPAIR_PROMPT_VERSION,
+    UNCHANGED,
+    blame_of,
+    build_repair_messages,
+)
 from .prompts_stdin import STDIN
 
 if TYPE_CHECKING:
@@ -34,6 +40,8 @@ __all__ = ["DEFAULT_REPAIR_ROUNDS", "TaskRepairer", "failed_step", "verify_with_
 
 #: Default ``--repair-rounds``.
 DEFAULT_REPAIR_ROUNDS = 2
+#: The error of a round whose reply repeated the code (the next round says so).
+NOTHING_CHANGED = "the reply changed nothing"
 
 #: Steps in the order a repair takes them: the task must run before its gates matter.
 _ORDER = (
@@ -64,7 +72,7 @@ def _defines(code: str, name: str) -> bool:
 
 @dataclass
 class TaskRepairer:
-    """Repairs with ``generator``'s chats: ``repair-v1`` for the fix and, when the task
+    """Repairs with ``generator``'s chats: ``repair-v2`` for the fix and, when the task
     is rewritten, its inputs and second-solution prompts for the rest."""
 
     generator: TaskGenerator
@@ -87,7 +95,7 @@ class TaskRepairer:
             return None, record.model_copy(update={"error": error})
         changed = sorted(k for k, v in update.items() if getattr(task, k) != v)
         if not changed:
-            return None, record.model_copy(update={"error": "the reply changed nothing"})
+            return None, record.model_copy(update={"error": NOTHING_CHANGED})
         return task.model_copy(update=update), record.model_copy(update={"changed": changed})
 
     def _update(self, task: Task, reply: str, blame: str) -> dict[str, Any]:
@@ -150,16 +158,22 @@ def verify_with_repairs(
 
     done = verify(task)
     history: list[RepairRound] = []
+    unchanged = False
     for number in range(1, rounds + 1 if repairer is not None else 1):
         verdict = failed_step(done)
         if repairer is None or verdict is None or _verified(done):
             break
+        if unchanged:  # the last reply repeated the code: say so, which also asks anew
+            verdict = verdict.model_copy(update={"evidence": f"{verdict.evidence}\n{UNCHANGED}"})
         fixed, record = repairer.repair(done, verdict)
+        history.append(record.model_copy(update={"round": number}))
+        unchanged = fixed is None and record.error == NOTHING_CHANGED
         if fixed is None:
-            history.append(record.model_copy(update={"round": number}))
+            if unchanged:
+                continue
             break
         done = verify(fixed)
-        history.append(record.model_copy(update={"round": number, "verified": _verified(done)}))
+        history[-1] = history[-1].model_copy(update={"verified": _verified(done)})
     return done.model_copy(update={"repairs": history})
 
 

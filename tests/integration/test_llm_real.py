@@ -152,6 +152,8 @@ def test_real_model_generates_and_verifies(
     server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """generate -> verify -> export through the CLI with the real model (mechanics only)."""
+    from adr_graph.generate.prompts_repair import REPAIR_PROMPT_VERSION
+    from adr_graph.generate.repair import failed_step
     from adr_graph.records import Task
     from adr_graph.store import EmbeddedStore
     from tests.unit.test_cli import run_cli
@@ -211,14 +213,31 @@ def test_real_model_generates_and_verifies(
         str(store),
         "--inputs",
         "6",
+        "--llm-base-url",  # the endpoint repairs failed tasks and writes near misses
+        server,
+        "--model",
+        MODEL,
+        "--cache",
+        str(tmp_path / "cache"),
+        "--repair-rounds",
+        "1",
+        "--near-misses",
+        "1",
         "--json",
     )
     assert code == 0, err
     checked = json.loads(out)
     assert checked["verified"] + checked["failed"] == report["new"]
+    assert checked["repair_calls"] <= report["new"]
     if report["new"]:
         for line in verified.read_text().splitlines():
             task = Task.model_validate_json(line)
             assert task.verification is not None and task.verification.verdicts
-            assert task.provenance.model == MODEL
+            assert task.provenance.model == MODEL and task.fidelity is not None
+            # a failed task with evidence got its one repair round, recorded
+            if not task.verification.verified and failed_step(task) is not None:
+                assert (
+                    len(task.repairs) == 1
+                    and task.repairs[0].prompt_version == REPAIR_PROMPT_VERSION
+                )
     assert EmbeddedStore(store).stats().tasks == report["new"]

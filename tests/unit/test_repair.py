@@ -12,7 +12,8 @@ import pytest
 
 from adr_graph.chat import make_client
 from adr_graph.generate.generator import TaskGenerator
-from adr_graph.generate.repair import TaskRepairer, failed_step
+from adr_graph.generate.prompts_repair import UNCHANGED
+from adr_graph.generate.repair import NOTHING_CHANGED, TaskRepairer, failed_step
 from adr_graph.generate.verify import VerifyOptions
 from adr_graph.records import Task, TaskProvenance
 from adr_graph.sandbox import Limits, LocalSandbox
@@ -146,7 +147,6 @@ def test_rounds_stop_at_the_limit_and_record_each_try(tmp_path: Path) -> None:
     ("reply", "error"),
     [
         (Scripted("I cannot help with that."), "TaskReplyError"),
-        (Scripted(fenced(FLAT)), "the reply changed nothing"),
         (Scripted("server down", status=500), "LlmCallError"),
     ],
 )
@@ -156,8 +156,18 @@ def test_bad_replies_and_faults_are_recorded_rounds_not_crashes(
     _, _, out = run_stage(tmp_path, [polygon_task()], lambda body: reply, rounds=2)
     task = done_task(out)
     assert task.verification is not None and not task.verification.verified
-    (record,) = task.repairs
+    (record,) = task.repairs  # an unusable reply ends the repairs
     assert error in record.error and not record.changed
+
+
+def test_a_reply_repeating_the_code_is_told_so_next_round(tmp_path: Path) -> None:
+    _, requests, out = run_stage(
+        tmp_path, [polygon_task()], lambda body: Scripted(fenced(FLAT)), rounds=2
+    )
+    task = done_task(out)
+    assert [r.error for r in task.repairs] == [NOTHING_CHANGED, NOTHING_CHANGED]
+    assert len(requests) == 2 and UNCHANGED in requests[1]["messages"][1]["content"]
+    assert UNCHANGED not in requests[0]["messages"][1]["content"]
 
 
 def test_low_fidelity_rewrites_the_task_then_asks_for_new_inputs_and_second(
