@@ -21,7 +21,7 @@ from adr_graph.generate.prompts import (
     build_task_messages,
 )
 from adr_graph.generate.prompts_stdin import SOLVE_STDIN_PROMPT_VERSION
-from adr_graph.generate.verify import VerifyOptions, verify_task
+from adr_graph.generate.verify import verify_task
 from adr_graph.records import (
     AtomRef,
     AtomSet,
@@ -30,9 +30,10 @@ from adr_graph.records import (
     TaskProvenance,
     VerificationRecord,
 )
-from adr_graph.sandbox import Limits, LocalSandbox
+from adr_graph.sandbox import LocalSandbox
 from tests.support.fake_openai import FakeOpenAI, Scripted
 from tests.unit.test_generate import responder
+from tests.unit.test_verify import FAST as VERIFY_FAST
 
 pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
 
@@ -58,14 +59,7 @@ GENERATOR = (
     "def validate(text):\n    return 1 <= int(text.split()[0]) <= 8\n"
 )
 TASK_REPLY = f"TITLE: Even sum\nSTATEMENT:\n{STATEMENT}\nSOLUTION:\n```python\n{REFERENCE}```\n"
-FAST = VerifyOptions(
-    n_inputs=12,
-    min_inputs=5,
-    mutants=8,
-    limits=Limits(cpu_seconds=5, wall_seconds=10),
-    min_fidelity=0.0,  # the gates have their own tests (test_gates.py)
-    min_reference_nodes=0,
-)
+FAST = VERIFY_FAST
 
 
 def stdin_set() -> AtomSet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from adr_graph.generate.generator import TaskGenerator
 from adr_graph.generate.parse import parse_task_reply
 from adr_graph.generate.prompts import build_task_messages
 from adr_graph.generate.tools import check_tool_calls, parse_tools_section
-from adr_graph.generate.verify import VerifyOptions, verify_task
+from adr_graph.generate.verify import verify_task
 from adr_graph.records import (
     AtomRef,
     AtomSet,
@@ -24,8 +25,9 @@ from adr_graph.records import (
     TaskProvenance,
     VerificationRecord,
 )
-from adr_graph.sandbox import Limits, LocalSandbox
+from adr_graph.sandbox import LocalSandbox
 from tests.support.fake_openai import FakeOpenAI, Scripted
+from tests.unit.test_verify import FAST as VERIFY_FAST
 
 pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
 
@@ -60,14 +62,7 @@ REPLY = (
     f"TITLE: Weather plan\nSTATEMENT:\n{STATEMENT}\nTOOLS:\n```json\n{json.dumps(TOOLS)}\n```\n"
     f"SOLUTION:\n```python\n{REFERENCE}```\n"
 )
-FAST = VerifyOptions(
-    n_inputs=12,
-    min_inputs=5,
-    mutants=6,
-    limits=Limits(cpu_seconds=5, wall_seconds=10),
-    min_fidelity=0.0,  # the gates have their own tests (test_gates.py)
-    min_reference_nodes=0,
-)
+FAST = replace(VERIFY_FAST, mutants=6)
 
 
 def tool_set() -> AtomSet:
