@@ -88,6 +88,7 @@ def export_cmd(
             report = export_tasks(
                 loaded, out, fmt, store=opened, band=band, screen=screen, on_progress=Reporter()
             )
+        screen.embedder.cache.save()  # type: ignore[attr-defined]
         if as_json:
             emit_json(report)
         return

@@ -58,6 +58,7 @@ def report_cmd(
     report = report_tasks(
         loaded, failed, seed_list, emb, html=html_out, source=str(tasks), on_progress=Reporter()
     )
+    emb.cache.save()  # seed statements embedded once, reused by the next report
     if as_json:
         emit_json(report)
     else:
