@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .embed import Embedder, l2_normalise
+from .ingest import is_trainable
 from .records import Screening, Seed, Task
 
 __all__ = [
     "CONTAMINATION_COSINE",
     "DUPLICATE_COSINE",
     "NGRAM",
+    "evaluation_seeds",
     "ngrams",
     "normalised_code",
     "screen_tasks",
@@ -79,6 +81,12 @@ def _is_docstring(node: ast.AST) -> bool:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     )
+
+
+def evaluation_seeds(seeds: Iterable[Seed], corpora: Sequence[str] = ()) -> list[Seed]:
+    """The evaluation-only ``seeds``: marked ``trainable: false`` (DataFrameBench's val and
+    test splits), or from one of ``corpora`` (names as in ``source``, before ``==``)."""
+    return [s for s in seeds if not is_trainable(s) or s.source.split("==")[0] in corpora]
 
 
 def _vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:

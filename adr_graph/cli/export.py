@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..embed import Embedder
 from ..errors import InputError
 from ..settings import Settings
 from ..stages import ScreenOptions, copy_store, export_tasks, parse_band, read_tasks
@@ -81,14 +82,15 @@ def export_cmd(
     settings = settings_from(store=store, cache=cache)
     if tasks is not None:
         band, loaded = parse_band(keep_band), read_tasks(tasks)
-        screen = _screen_options(settings, embedder, against or [], eval_corpus or [])
+        emb = make_embedder(embedder, settings.layout.embeddings_dir)
+        screen = _screen_options(settings, emb, against or [], eval_corpus or [])
         screen.decontaminate = decontaminate
         explicit = store is not None or store_exists(settings)  # tasks carry their licenses
         with open_cli_store(settings) if explicit else nullcontext(None) as opened:
             report = export_tasks(
                 loaded, out, fmt, store=opened, band=band, screen=screen, on_progress=Reporter()
             )
-        screen.embedder.cache.save()  # type: ignore[attr-defined]
+        emb.cache.save()  # the evaluation seeds' statements, embedded once
         if as_json:
             emit_json(report)
         return
@@ -103,21 +105,17 @@ def export_cmd(
 
 
 def _screen_options(
-    settings: Settings, embedder: str, against: list[Path], eval_corpora: list[str]
+    settings: Settings, embedder: Embedder, against: list[Path], eval_corpora: list[str]
 ) -> ScreenOptions:
     """Screening for ``export``: earlier outputs, and the evaluation-only seeds of the
     seeds file (when there is one)."""
-    from ..ingest import is_trainable
+    from ..screen import evaluation_seeds
     from ..seeds.loader import iter_seeds
 
     earlier = [t for path in against for t in read_tasks(path)]
     seeds_file = settings.layout.seeds_file
     seeds = iter_seeds(seeds_file, skip_bad=True) if seeds_file.is_file() else iter([])
-    evaluation = [
-        s for s in seeds if not is_trainable(s) or s.source.split("==")[0] in eval_corpora
-    ]
+    evaluation = evaluation_seeds(seeds, eval_corpora)
     if not seeds_file.is_file():
         err.print(f"no seeds file at {seeds_file}: contamination is not measured")
-    return ScreenOptions(
-        make_embedder(embedder, settings.layout.embeddings_dir), earlier, evaluation
-    )
+    return ScreenOptions(embedder, earlier, evaluation)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ..generate.fidelity import MIN_FIDELITY
-from ..ingest import is_trainable
 from ..schema import load_schemas
+from ..screen import evaluation_seeds
 from ..settings import DEFAULT_OUT, Settings
 from ..stages import (
     RunReport,
@@ -102,7 +102,7 @@ def run_cmd(
     tools = _task_tools(settings, solver_attempts, min_fidelity, use_llm) if wants_tasks else None
     emb = make_embedder(embedder, layout.embeddings_dir)
     if tools is not None:  # exports are screened against the evaluation-only seeds
-        tools.screen = ScreenOptions(emb, eval_seeds=[s for s in seeds if not is_trainable(s)])
+        tools.screen = ScreenOptions(emb, eval_seeds=evaluation_seeds(seeds))
     with open_cli_store(settings, create=True) as opened:
         report = run_pipeline(
             opened, seeds, schemas, out, embedder=emb,

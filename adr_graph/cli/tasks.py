@@ -106,8 +106,6 @@ def llm_checks(settings: Settings, read_with_llm: bool, endpoint: bool) -> tuple
     endpoint (else ``None``)."""
     from ..generate.fidelity import FidelityCheck
     from ..generate.near_miss import (
-        NEAR_MISS_PROMPT_VERSION,
-        SEPARATE_PROMPT_VERSION,
         NearMissWriter,
     )
     from ..generate.repair import TaskRepairer
@@ -119,8 +117,7 @@ def llm_checks(settings: Settings, read_with_llm: bool, endpoint: bool) -> tuple
     if not endpoint:
         return fidelity, None, None
     generator = task_generator(settings)
-    chats = (generator.chat(NEAR_MISS_PROMPT_VERSION), generator.chat(SEPARATE_PROMPT_VERSION))
-    return fidelity, TaskRepairer(generator), NearMissWriter(*chats)
+    return fidelity, TaskRepairer(generator), NearMissWriter.on(generator)
 
 
 RepairOpt = Annotated[

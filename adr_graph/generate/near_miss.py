@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Task
-from .harness import cases_program, validator_program
+from .harness import cases_program
 from .parse import code_blocks, parse_second_reply
 from .prompts_stdin import STDIN
-from .running import comparator, marked_run, passes, run_solutions, solution_program
+from .running import accepted, comparator, marked_run, passes, run_solutions, solution_program
 
 if TYPE_CHECKING:
     from ..chat import CachedChat
     from ..sandbox import Limits, Sandbox
+    from .generator import TaskGenerator
 
 __all__ = [
     "NEAR_MISS_PROMPT_VERSION",
@@ -54,6 +55,13 @@ class NearMissWriter:
 
     near_miss_chat: CachedChat
     separate_chat: CachedChat
+
+    @classmethod
+    def on(cls, generator: TaskGenerator) -> NearMissWriter:
+        """The writer on ``generator``'s endpoint and reply cache."""
+        return cls(
+            generator.chat(NEAR_MISS_PROMPT_VERSION), generator.chat(SEPARATE_PROMPT_VERSION)
+        )
 
     def near_misses(self, task: Task, k: int) -> list[str]:
         """Up to ``k`` plausible-but-wrong solutions (replies that do not parse are left out)."""
@@ -117,13 +125,11 @@ def _agreed_cases(
     fit: Callable[[Any], Any],
     limits: Limits,
 ) -> list[dict[str, Any]]:
-    """Tests from ``cases``: fitting, valid inputs on which reference and second agree."""
-    shaped = [args for c in cases if (args := fit(c)) is not None]
-    if task.input_validator and shaped:
-        raw = [c for c in cases if fit(c) is not None]
-        flags, _ = marked_run(sandbox, validator_program(task.input_validator), raw, limits)
-        if isinstance(flags, list) and len(flags) == len(shaped):
-            shaped = [a for a, ok in zip(shaped, flags, strict=True) if ok is True]
+    """Tests from ``cases``: fitting, valid inputs on which reference and second agree
+    (none when the validator cannot be run, as for generated inputs)."""
+    fitting = [c for c in cases if fit(c) is not None]
+    flags, _ = accepted(task, sandbox, fitting, limits) if fitting else ([], "")
+    shaped = [fit(c) for c, ok in zip(fitting, flags or [False] * len(fitting), strict=True) if ok]
     if not shaped or not task.second_solution:
         return []
     ref, second = run_solutions(

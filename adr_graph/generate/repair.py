@@ -11,14 +11,13 @@ unchanged is recorded too, and the next round tells the model so.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EmptyReplyError, LlmCallError, TaskReplyError
 from ..records import Atom, RepairRound, Task, Verdict
-from .parse import code_blocks, parse_inputs_reply, parse_second_reply, parse_task_reply
+from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
 from .prompts_repair import (
     REPAIR_PROMPT_VERSION,
@@ -62,14 +61,6 @@ def failed_step(task: Task) -> Verdict | None:
     return next((failed[s] for s in _ORDER if s in failed), None)
 
 
-def _defines(code: str, name: str) -> bool:
-    try:
-        module = ast.parse(code)
-    except SyntaxError:
-        return False
-    return any(isinstance(n, ast.FunctionDef) and n.name == name for n in module.body)
-
-
 @dataclass
 class TaskRepairer:
     """Repairs with ``generator``'s chats: ``repair-v2`` for the fix and, when the task
@@ -101,18 +92,17 @@ class TaskRepairer:
     def _update(self, task: Task, reply: str, blame: str) -> dict[str, Any]:
         if blame == "task":
             return self._rewrite(task, reply)
+        if blame in ("inputs", "inputs-or-reference"):
+            try:
+                spec = parse_inputs_reply(reply)
+            except TaskReplyError:
+                if blame == "inputs":
+                    raise
+            else:
+                validator = spec.input_validator or task.input_validator
+                return {"input_generator": spec.input_generator, "input_validator": validator}
         entry = None if task.io_format == STDIN else task.entry_point
-        code = "\n\n".join(code_blocks(reply)) or reply
-        update: dict[str, Any] = {}
-        if blame in ("inputs", "inputs-or-reference") and _defines(code, "generate"):
-            spec = parse_inputs_reply(reply)
-            update["input_generator"] = spec.input_generator
-            update["input_validator"] = spec.input_validator or task.input_validator
-        if blame in ("reference", "inputs-or-reference") and not update:
-            update["reference_solution"] = parse_second_reply(reply, entry).solution
-        if not update:
-            raise TaskReplyError("the reply defines no generate(rng)", reply)
-        return update
+        return {"reference_solution": parse_second_reply(reply, entry).solution}
 
     def _rewrite(self, task: Task, reply: str) -> dict[str, Any]:
         """A new statement and reference, then new inputs and a new independent second
@@ -159,7 +149,7 @@ def verify_with_repairs(
     done = verify(task)
     history: list[RepairRound] = []
     unchanged = False
-    for number in range(1, rounds + 1 if repairer is not None else 1):
+    for number in range(1, rounds + 1):
         verdict = failed_step(done)
         if repairer is None or verdict is None or _verified(done):
             break

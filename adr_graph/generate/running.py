@@ -19,10 +19,19 @@ from .harness import (
     parse_marked,
     stdin_program,
     stdout_equal,
+    validator_program,
 )
 from .prompts_stdin import STDIN
 
-__all__ = ["comparator", "marked_run", "passes", "run_detail", "run_solutions", "solution_program"]
+__all__ = [
+    "accepted",
+    "comparator",
+    "marked_run",
+    "passes",
+    "run_detail",
+    "run_solutions",
+    "solution_program",
+]
 
 Results = list[dict[str, Any]]
 
@@ -45,6 +54,19 @@ def marked_run(
         return parse_marked(result.stdout), ""
     except HarnessError as exc:
         return None, str(exc)
+
+
+def accepted(
+    task: Task, sandbox: Sandbox, values: list[Any], limits: Limits
+) -> tuple[list[bool] | None, str]:
+    """Whether the task's validator accepts each of ``values`` (all, without a validator);
+    ``None`` and why when the validator run fails or answers out of shape."""
+    if not task.input_validator:
+        return [True] * len(values), ""
+    flags, why = marked_run(sandbox, validator_program(task.input_validator), values, limits)
+    if not isinstance(flags, list) or len(flags) != len(values):
+        return None, why or "bad result"
+    return [flag is True for flag in flags], ""
 
 
 def run_solutions(

@@ -26,6 +26,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from .evidence import shown
+
 __all__ = ["MIN_AST_NODES", "reference_size", "trivial_programs"]
 
 #: A reference with fewer AST nodes than this (the whole module, ``ast.walk``) is trivial.
@@ -61,11 +63,6 @@ def _most_common(outputs: Sequence[Any]) -> Any:
     return json.loads(counts.most_common(1)[0][0])
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def trivial_programs(
     tests: Sequence[dict[str, Any]], entry_point: str, *, stdin: bool
 ) -> list[tuple[str, str]]:
@@ -76,10 +73,10 @@ def trivial_programs(
     common = _most_common([t["output"] for t in tests])
     if stdin:
         constant = f"print({common!r})" if isinstance(common, str) else "pass"
-        printed = [("the constant output " + _short(common), constant), *_STDIN_BODIES]
+        printed = [("the constant output " + shown(common, 40), constant), *_STDIN_BODIES]
         return [(name, f"import sys\n{body}\n") for name, body in printed]
     constant_body = f"return _json.loads({json.dumps(common)!r})"
-    returned = [("the constant " + _short(common), constant_body), *_FUNCTION_BODIES]
+    returned = [("the constant " + shown(common, 40), constant_body), *_FUNCTION_BODIES]
     return [
         (name, f"import json as _json\ndef {entry_point}(*args, **kwargs):\n    {body}\n")
         for name, body in returned

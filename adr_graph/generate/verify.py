@@ -32,13 +32,21 @@ from ..sandbox import Limits, Sandbox
 from .evidence import disagreement, raised, rejected
 from .fidelity import MIN_FIDELITY, FidelityCheck
 from .gates import fidelity_verdict, static_check, triviality_verdict
-from .harness import generator_program, validator_program
+from .harness import generator_program
 from .mutate import ast_mutants
 from .near_miss import NearMissWriter, near_miss_tests
 from .parse import parameter_names, parse_second_reply
 from .prompts import build_solve_messages
 from .prompts_stdin import STDIN
-from .running import Results, comparator, marked_run, passes, run_solutions, solution_program
+from .running import (
+    Results,
+    accepted,
+    comparator,
+    marked_run,
+    passes,
+    run_solutions,
+    solution_program,
+)
 from .tools import ToolSpec, check_tool_calls
 from .trivial import MIN_AST_NODES
 
@@ -122,18 +130,15 @@ def _inputs(
         return []
     valid = shaped
     if task.input_validator:
-        flags, why = marked_run(
-            sandbox, validator_program(task.input_validator), shaped, opts.limits
-        )
-        if not isinstance(flags, list) or len(flags) != len(shaped):
-            detail = why or "bad result"
-            evidence = f"Running validate(inputs) failed: {detail}"
+        flags, why = accepted(task, sandbox, shaped, opts.limits)
+        if flags is None:
+            evidence = f"Running validate(inputs) failed: {why}"
             verdicts.append(
-                Verdict(step="validate_inputs", ok=False, detail=detail, evidence=evidence)
+                Verdict(step="validate_inputs", ok=False, detail=why, evidence=evidence)
             )
             return []
-        valid = [x for x, ok in zip(shaped, flags, strict=True) if ok is True]
-        refused = [x for x, ok in zip(shaped, flags, strict=True) if ok is not True]
+        valid = [x for x, ok in zip(shaped, flags, strict=True) if ok]
+        refused = [x for x, ok in zip(shaped, flags, strict=True) if not ok]
         ok = len(valid) >= opts.min_inputs
         verdicts.append(
             Verdict(

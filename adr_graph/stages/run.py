@@ -211,8 +211,8 @@ def _task_half(
         kept, out_dir / "train.jsonl", "jsonl", store=store, screen=tools.screen
     )
     parquet: str | None = str(out_dir / "train.parquet")
-    try:
-        export_tasks(kept, out_dir / "train.parquet", "verl", store=store, screen=tools.screen)
+    try:  # the same tasks, screened once: train.jsonl holds them with their screening
+        export_tasks(read_tasks(out_dir / "train.jsonl"), out_dir / "train.parquet", "verl")
     except MissingExtraError as exc:
         Steps("export", on_progress).note(f"no parquet export: {exc}", warning=True)
         parquet = None

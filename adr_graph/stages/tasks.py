@@ -6,7 +6,6 @@ returns a report; outputs are resumable JSONL checkpoints or atomic writes.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from .._io import JsonlCheckpoint, atomic_write_text, read_jsonl
 from ..errors import InputError
 from ..records import Atom, AtomSet, ElementSchema, GenerationFailure, Task, TaskOutcome
 from ..reports.coverage import CoverageReport, coverage_report
+from ..reports.quality import Spread
 from ..sample import PairModel, SampleStats, sample_sets
 from ..seeds.loader import iter_seeds
 from ..store.base import GraphStore
@@ -296,12 +296,11 @@ def verify_tasks(
     steps = Steps("verify", on_progress)
     done = JsonlCheckpoint(out, Task)
     todo = [t for t in tasks if t.id not in done]
-    if fidelity is None:
-        fidelity = FidelityCheck.static(requested_atoms(store, todo) if store else None)
-    elif store is not None and not fidelity.atoms:
-        fidelity.atoms = requested_atoms(store, todo)
-    if repairer is not None and store is not None and not repairer.atoms:
-        repairer.atoms = requested_atoms(store, todo)
+    atoms = requested_atoms(store, todo) if store is not None else {}
+    fidelity = fidelity or FidelityCheck.static()
+    for user in (fidelity, repairer):  # they read the store's aliases and descriptions
+        if user is not None and not user.atoms:
+            user.atoms = atoms
     with steps.task("verifying in the sandbox", total=len(tasks)) as advance:
         for task in tasks:
             if task.id not in done:
@@ -335,7 +334,6 @@ def _verify_report(
         for v in (t.verification.verdicts if t.verification else [])
         if not v.ok
     )
-    scores = [t.fidelity for t in finished if t.fidelity is not None]
     return VerifyReport(
         out=str(out),
         verified=verified,
@@ -345,18 +343,17 @@ def _verify_report(
         outcomes_written_to=store.location if store is not None else None,
         verified_by_round=_verified_by_round(finished),
         repair_calls=sum(len(t.repairs) for t in finished),
-        mean_fidelity=round(sum(scores) / len(scores), 4) if scores else None,
+        mean_fidelity=Spread.of([t.fidelity for t in finished if t.fidelity is not None]).mean,
         **_near_miss_medians(finished),
     )
 
 
 def _near_miss_medians(tasks: Sequence[Task]) -> dict[str, float | None]:
     records = [t.verification for t in tasks if t.verification and t.verification.verified]
-    out: dict[str, float | None] = {}
-    for name in ("near_miss_kill_rate_before", "near_miss_kill_rate"):
-        values = [v for r in records if (v := getattr(r, name)) is not None]
-        out[name] = round(statistics.median(values), 4) if values else None
-    return out
+    return {
+        name: Spread.of([v for r in records if (v := getattr(r, name)) is not None]).median
+        for name in ("near_miss_kill_rate_before", "near_miss_kill_rate")
+    }
 
 
 def _verified_by_round(tasks: Sequence[Task]) -> dict[str, int]:

@@ -9,8 +9,6 @@ from typing import Any
 from adr_graph.chat import make_client
 from adr_graph.generate.generator import TaskGenerator
 from adr_graph.generate.near_miss import (
-    NEAR_MISS_PROMPT_VERSION,
-    SEPARATE_PROMPT_VERSION,
     NearMissWriter,
 )
 from adr_graph.generate.verify import VerifyOptions, verify_task
@@ -54,7 +52,7 @@ def respond(body: dict[str, Any]) -> Scripted:
 
 def writer(base_url: str, cache: Path | None = None) -> NearMissWriter:
     gen = TaskGenerator(make_client(base_url, timeout=10), "m", cache_dir=cache)
-    return NearMissWriter(gen.chat(NEAR_MISS_PROMPT_VERSION), gen.chat(SEPARATE_PROMPT_VERSION))
+    return NearMissWriter.on(gen)
 
 
 def test_separating_inputs_kill_the_survivor_and_become_tests() -> None:
