@@ -114,7 +114,11 @@ def _inputs(
         verdicts.append(Verdict(step="generate_inputs", ok=False, detail=detail, evidence=evidence))
         return []
     fit, wanted = _fits(task)
-    unique = list({json.dumps(x, sort_keys=True): x for x in raw}.values())
+    # distinct inputs in a canonical order (their JSON text): a generator that iterates a
+    # set yields them in another order in every process, and the evidence a repair is
+    # shown, hence its cache key, must not depend on that
+    by_text = {json.dumps(x, sort_keys=True): x for x in raw}
+    unique = [by_text[text] for text in sorted(by_text)]
     shaped = [x for x in unique if fit(x) is not None]
     ok = len(shaped) >= opts.min_inputs
     misfits = [x for x in unique if fit(x) is None]
