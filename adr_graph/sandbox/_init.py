@@ -1,11 +1,13 @@
 """The tiny supervisor that runs first inside the sandbox (source text, never imported).
 
-It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE PARENT -- CMD...``
-(PARENT: the host's pid when it is the direct parent, else ``-``) and,
-inside a PID namespace, is PID 1: signals from the program cannot reach it, and when it
-exits the kernel kills every process left in the namespace. It joins the run's cgroup (if
-any), makes every mount but WRITABLE (the run's directory) read-only in its private mount
-namespace (unless WRITABLE is ``-``), forks, sets the resource limits in the child, execs
+It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE PARENT UID -- CMD...``
+(CGROUP: an open fd of the run cgroup's ``cgroup.procs``, or ``-``; PARENT: the host's pid
+when it is the direct parent, else ``-``; UID: the uid to become, or ``-``). It is
+PID 1 of its namespace (``unshare --fork``, ``bwrap --as-pid-1``): signals from the program cannot reach it, and when it exits the kernel kills every
+process left in the namespace. It joins the run's cgroup (if any), makes every mount but
+WRITABLE (the run's directory) read-only in its private mount namespace (unless WRITABLE is
+``-``; under bubblewrap, with UID, it only changes into it), drops to UID with no capabilities and ``no_new_privs`` (:data:`DROP_SOURCE`),
+forks, sets the resource limits in the child, execs
 the program, waits for it and writes ``"<raw wait status> <cpu seconds>"`` to the status
 pipe FD. The supervisor and the program ask for SIGKILL when their parent dies, so a run
 never outlives a killed host (nobody would be left to enforce its wall timeout).
@@ -13,21 +15,38 @@ never outlives a killed host (nobody would be left to enforce its wall timeout).
 
 from __future__ import annotations
 
-__all__ = ["INIT_SOURCE", "format_limits"]
+__all__ = ["DROP_SOURCE", "INIT_SOURCE", "format_limits"]
 
-INIT_SOURCE = r"""
+#: Defines ``_drop(uid)``: empty the capability bounding set, become ``uid``/``uid`` with
+#: no supplementary groups, clear every capability set and set ``no_new_privs``. Needs
+#: CAP_SETUID, CAP_SETGID and CAP_SETPCAP (bubblewrap keeps exactly these for it).
+DROP_SOURCE = r"""
+import ctypes as _ct, os as _os
+def _drop(uid):
+    lib = _ct.CDLL(None, use_errno=True)
+    for cap in range(64):
+        lib.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP (EINVAL past the last cap)
+    _os.setgroups([])
+    _os.setresgid(uid, uid, uid)
+    _os.setresuid(uid, uid, uid)
+    head, data = (_ct.c_uint32 * 2)(0x20080522, 0), (_ct.c_uint32 * 6)()
+    if lib.capset(head, data) != 0 or lib.prctl(38, 1, 0, 0, 0) != 0:  # NO_NEW_PRIVS
+        raise OSError(_ct.get_errno(), "could not drop privileges")
+"""
+
+INIT_SOURCE = DROP_SOURCE + r"""
 import ctypes, os, resource as R, signal, sys
-fd, cg, lim, rw, parent = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-cmd = sys.argv[7:]
+fd, cg, lim, rw, parent, uid = int(sys.argv[1]), *sys.argv[2:7]
+cmd = sys.argv[8:]
 libc = ctypes.CDLL(None, use_errno=True)
 PDEATHSIG = 1  # prctl(PR_SET_PDEATHSIG): die with whoever started us (survives exec)
 libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 if parent != "-" and os.getppid() != int(parent):
     os._exit(1)  # the host died before the line above took effect
 if cg != "-":
-    with open(cg, "w") as f:
-        f.write("0")
-if rw != "-":
+    os.write(int(cg), b"0")
+    os.close(int(cg))
+if rw != "-" and uid == "-":
     # Private mount namespace (unshare --mount-proc): keep the run's dir writable as its
     # own bind mount, then remount every other mount read-only (keeping the flags a user
     # namespace locks). A failure leaves that mount as it was; the host probes the result.
@@ -46,6 +65,11 @@ if rw != "-":
             flags |= KEEP.get(opt, 0)
         libc.mount(None, point, None, flags, None)
     os.chdir(rw)  # the old cwd still points below the new mount, at the read-only one
+if uid != "-":
+    _drop(int(uid))  # bubblewrap built the root: only the run's dir is writable
+    libc.prctl(PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a uid change cleared it
+    if rw != "-":
+        os.chdir(rw)  # as the new uid: the run's dir is 0700, owned by it
 me = os.getpid()
 pid = os.fork()
 if pid == 0:
@@ -66,6 +90,16 @@ if pid == 0:
     except BaseException as exc:
         os.write(2, ("sandbox init: " + repr(exc) + "\n").encode())
     os._exit(127)
+# Wait for the program, or for the host to die: its read end of the status pipe closes,
+# which polls as POLLERR here (PDEATHSIG alone misses it once the uid changed: the kernel
+# checks the dying parent's right to signal us).
+import select
+watch = select.poll()
+watch.register(os.pidfd_open(pid), select.POLLIN)
+watch.register(fd, 0)
+if any(f == fd for f, _ in watch.poll()):
+    os.kill(pid, signal.SIGKILL)
+    os._exit(1)
 _, status, ru = os.wait4(pid, 0)
 os.write(fd, ("%d %.6f\n" % (status, ru.ru_utime + ru.ru_stime)).encode())
 """

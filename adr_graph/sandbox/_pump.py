@@ -42,23 +42,31 @@ class Pipes:
 
     def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, cap: int) -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        fds = [os.dup(f.fileno()) for f in (proc.stdin, proc.stdout, proc.stderr)]
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
+        self._setup(*fds, stdin, cap)
+
+    @classmethod
+    def from_fds(cls, stdin_fd: int, stdout_fd: int, stderr_fd: int, data: bytes, cap: int) -> Pipes:
+        """Pipes over the host's ends of three pipes (owned from now on)."""
+        pipes = cls.__new__(cls)
+        pipes._setup(stdin_fd, stdout_fd, stderr_fd, data, cap)
+        return pipes
+
+    def _setup(self, in_fd: int, out_fd: int, err_fd: int, stdin: bytes, cap: int) -> None:
         self.cap = cap
         self.truncated = False
         self.sel = selectors.DefaultSelector()
         self.pending: dict[int, memoryview] = {}
         self.out: dict[int, bytearray] = {}
-        in_fd = os.dup(proc.stdin.fileno())
-        proc.stdin.close()
         if stdin:
             os.set_blocking(in_fd, False)
             self.pending[in_fd] = memoryview(stdin)
             self.sel.register(in_fd, selectors.EVENT_WRITE)
         else:
             os.close(in_fd)
-        self.stdout_fd = os.dup(proc.stdout.fileno())
-        self.stderr_fd = os.dup(proc.stderr.fileno())
-        proc.stdout.close()
-        proc.stderr.close()
+        self.stdout_fd, self.stderr_fd = out_fd, err_fd
         for fd in (self.stdout_fd, self.stderr_fd):
             self.out[fd] = bytearray()
             self.sel.register(fd, selectors.EVENT_READ)
@@ -116,6 +124,21 @@ class Pipes:
             if pidfd is not None:
                 self.sel.unregister(pidfd)
                 os.close(pidfd)
+
+    def pump_until_readable(self, fd: int, deadline: float) -> bool:
+        """Move data until ``fd`` is readable (True) or ``deadline`` passes (False)."""
+        self.sel.register(fd, selectors.EVENT_READ)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                for key, _ in self.sel.select(remaining):
+                    if key.fd == fd:
+                        return True
+                    self._service(key.fd)
+        finally:
+            self.sel.unregister(fd)
 
     def drain(self, grace: float) -> None:
         """Read what is left until every pipe hits EOF or ``grace`` passes; close all."""

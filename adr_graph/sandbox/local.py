@@ -35,14 +35,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from adr_graph.errors import SandboxError
+from adr_graph.sandbox._bwrap import SANDBOX_UID, bwrap_prefix, probe_bwrap
 from adr_graph.sandbox._cgroup import RunCgroup, probe_base
 from adr_graph.sandbox._init import INIT_SOURCE, format_limits
 from adr_graph.sandbox._pump import Pipes
+from adr_graph.sandbox._zygote import Zygote, ZygotePool, ZygoteSettings
 from adr_graph.sandbox.records import RunRequest, RunResult, classify_exit
 
 __all__ = ["LocalSandbox", "probe_isolation", "sandbox_env"]
@@ -131,16 +134,39 @@ class LocalSandbox:
     """
 
     def __init__(
-        self, python: str | None = None, *, isolate: bool = True, use_cgroup: bool = True
+        self,
+        python: str | None = None,
+        *,
+        isolate: bool = True,
+        use_cgroup: bool = True,
+        bwrap: bool = True,
+        zygote: bool = True,
+        workers: int | None = None,
+        max_runs: int = 1000,
     ) -> None:
         self.python = python or sys.executable
-        self._prefix = probe_isolation() if isolate else []
-        self.network_isolation = bool(self._prefix)
+        self._bwrap = probe_bwrap(self.python) if isolate and bwrap else None
+        self._prefix = [] if self._bwrap or not isolate else probe_isolation()
+        #: ``bwrap`` (least privilege), ``unshare`` (namespaces, host uid) or ``none``.
+        self.isolation = "bwrap" if self._bwrap else "unshare" if self._prefix else "none"
+        self.network_isolation = self.isolation != "none"
         self._cgroup_base = probe_base() if use_cgroup else None
         self.cgroup_isolation = self._cgroup_base is not None
         self._read_only_fs = self.network_isolation
+        self._zygotes: ZygotePool | None = None
         self.fs_isolation = self._read_only_fs and self._probe_read_only()
         self._read_only_fs = self.fs_isolation
+        if zygote and self._bwrap and self.fs_isolation:
+            settings = ZygoteSettings(self._bwrap, self.python, max_runs=max_runs)
+            size = workers or os.cpu_count() or 1
+            self._zygotes = ZygotePool(settings, sandbox_env("/"), size)
+            weakref.finalize(self, self._zygotes.close)
+        if isolate and bwrap and not self._bwrap:
+            log.warning(
+                "bubblewrap is not usable here (install the Debian package `bubblewrap`; it "
+                "needs root): sandboxed programs run as this host's uid (isolation=%s)",
+                self.isolation,
+            )
         if not self.network_isolation:
             log.warning(
                 "unshare --net --pid is not available here: sandboxed programs keep the "
@@ -151,6 +177,22 @@ class LocalSandbox:
                 "read-only mounts are not available here: sandboxed programs can write "
                 "wherever this uid can (fs_isolated=False)"
             )
+
+    @property
+    def mode(self) -> str:
+        """How runs start: ``zygote`` (forked from a warm sandboxed interpreter) or ``cold``."""
+        return "zygote" if self._zygotes is not None else "cold"
+
+    def close(self) -> None:
+        """Stop the warm zygotes now (they also stop when this process ends)."""
+        if self._zygotes is not None:
+            self._zygotes.close()
+
+    def __enter__(self) -> LocalSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _probe_read_only(self) -> bool:
         """Whether a run can write outside its own directory (tried on a host temp dir)."""
@@ -165,6 +207,9 @@ class LocalSandbox:
     def run(self, request: RunRequest) -> RunResult:
         """Run one program; never raises for anything the program does."""
         started = time.monotonic()
+        if self._zygotes is not None:
+            with contextlib.suppress(SandboxError):
+                return self._run_zygote(request, started)
         try:
             with tempfile.TemporaryDirectory(prefix="adr-sbx-", ignore_cleanup_errors=True) as tmp:
                 result = self._run_in(request, Path(tmp), started)
@@ -202,21 +247,31 @@ class LocalSandbox:
         lim = request.limits
         limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
         program = [self.python, "-s", "-P", str(main), *request.argv]
-        writable = os.path.realpath(main.parent) if self._read_only_fs else "-"
-        parent = "-" if self._prefix else str(os.getpid())  # under unshare: not the host
+        run_dir = os.path.realpath(main.parent)
+        if self._bwrap:  # a private root: nothing to remount, and a uid to become
+            prefix = bwrap_prefix(self._bwrap, self.python, [run_dir])
+            writable, parent, uid = run_dir, "-", str(SANDBOX_UID)
+        else:
+            prefix = self._prefix
+            writable = run_dir if self._read_only_fs else "-"
+            parent = "-" if self._prefix else str(os.getpid())  # under unshare: not the host
+            uid = "-"
         supervisor = [
             *(self.python, "-I", "-S", "-c", INIT_SOURCE),
-            *(str(status_fd), cg, limits, writable, parent),
+            *(str(status_fd), cg, limits, writable, parent, uid),
         ]
-        return [*self._prefix, *supervisor, "--", *program]
+        return [*prefix, *(["--"] if self._bwrap else []), *supervisor, "--", *program]
 
     def _run_in(self, request: RunRequest, tmp: Path, started: float) -> RunResult:
         main = self._write_files(request, tmp)
         lim = request.limits
         cgroup = RunCgroup(self._cgroup_base, lim.max_processes + 1) if self._cgroup_base else None
+        if self._bwrap:
+            os.chown(tmp, SANDBOX_UID, SANDBOX_UID)
         status_r, status_w = os.pipe()
+        cg_fd = os.open(cgroup.procs_file, os.O_WRONLY) if cgroup else -1
         try:
-            cmd = self._command(request, main, status_w, cgroup.procs_file if cgroup else "-")
+            cmd = self._command(request, main, status_w, str(cg_fd) if cgroup else "-")
             proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.PIPE,
@@ -225,7 +280,7 @@ class LocalSandbox:
                 cwd=tmp,
                 env=sandbox_env(str(tmp)),
                 start_new_session=True,
-                pass_fds=(status_w,),
+                pass_fds=(status_w,) if cg_fd < 0 else (status_w, cg_fd),
             )
             os.close(status_w)
             status_w = -1
@@ -239,13 +294,50 @@ class LocalSandbox:
             status = _read_status(status_r)
         finally:
             os.close(status_r)
-            if status_w >= 0:
-                os.close(status_w)
+            for fd in (status_w, cg_fd):
+                if fd >= 0:
+                    os.close(fd)
             if cgroup is not None:
                 cgroup.remove()
         return self._result(
             proc, pipes, status, timed_out=not finished, started=started, cpu_limit=lim.cpu_seconds
         )
+
+    def _run_zygote(self, request: RunRequest, started: float) -> RunResult:
+        """One run forked from a warm zygote; a zygote that cannot start turns the pool
+        off (logged) and raises, so the run goes the cold way."""
+        assert self._zygotes is not None
+        lim = request.limits
+        zygote = self._zygotes.take()
+        cgroup = RunCgroup(self._cgroup_base, lim.max_processes + 1) if self._cgroup_base else None
+        try:
+            done = zygote.run(request, cgroup, started)
+        except SandboxError as exc:
+            log.error("%s; running programs cold from now on", exc)
+            self._zygotes = None
+            raise
+        finally:
+            self._zygotes_give(zygote)
+            if cgroup is not None:
+                cgroup.remove()
+        done.pipes.drain(_KILL_GRACE)
+        if done.status is None and not done.timed_out:
+            stderr = done.pipes.text(done.pipes.stderr_fd)
+            return RunResult(
+                status="sandbox_error",
+                stderr=f"sandbox error: the zygote gave no status (restarted)\n{stderr[-500:]}",
+                wall_seconds=round(time.monotonic() - started, 4),
+                network_isolated=True,
+            )
+        code = -signal.SIGKILL if done.timed_out else os.waitstatus_to_exitcode(done.status or 0)
+        return self._classified(code, done.cpu, done.pipes, done.timed_out, started, lim.cpu_seconds)
+
+    def _zygotes_give(self, zygote: Zygote) -> None:
+        pool = self._zygotes
+        if pool is not None:
+            pool.give(zygote)
+        else:
+            zygote.stop()
 
     def _result(
         self,
@@ -264,6 +356,12 @@ class LocalSandbox:
         code, cpu = status if status is not None else (min(proc.returncode, -1), 0.0)
         if timed_out:
             code = -signal.SIGKILL
+        return self._classified(code, cpu, pipes, timed_out, started, cpu_limit)
+
+    def _classified(
+        self, code: int, cpu: float, pipes: Pipes, timed_out: bool, started: float, cpu_limit: float
+    ) -> RunResult:
+        stderr = pipes.text(pipes.stderr_fd)
         kind, sig = classify_exit(
             code, stderr, timed_out=timed_out, cpu_used=cpu, cpu_limit=cpu_limit
         )
