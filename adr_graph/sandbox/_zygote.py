@@ -104,9 +104,15 @@ class Zygote:
         self.settings = settings
         self.env = env
         self.runs = 0
+        self.starts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
         self._dir: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The host pid of the running zygote (its bubblewrap), if one runs."""
+        return self._proc.pid if self.alive and self._proc is not None else None
 
     @property
     def alive(self) -> bool:
@@ -137,6 +143,7 @@ class Zygote:
             )
         child_end.close()
         self._sock = host_end
+        self.starts += 1
         if _recv(host_end, _READY_SECONDS) is None:
             reason = self._stderr()
             self.stop()
@@ -161,11 +168,23 @@ class Zygote:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
+    def _hand_over(self, header: dict[str, Any], fds: list[int]) -> None:
+        """Send one run, starting the zygote first if needed and once more if the one
+        there had died (crashed, retired, killed) since the last run."""
+        for attempt in (1, 2):
+            if not self.alive or self._sock is None:
+                self.start()
+            assert self._sock is not None
+            try:
+                _send(self._sock, header, fds)
+                return
+            except OSError as exc:
+                self.stop()
+                if attempt == 2:
+                    raise SandboxError(f"the sandbox zygote went away: {exc}") from exc
+
     def run(self, request: RunRequest, cgroup: RunCgroup | None, started: float) -> ZygoteRun:
         """One run; the zygote is stopped (and replaced next time) when it misbehaves."""
-        if not self.alive or self._sock is None:
-            self.start()
-        assert self._sock is not None
         lim = request.limits
         limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
         header = {
@@ -180,10 +199,7 @@ class Zygote:
         theirs = [ends[0][0], ends[1][1], ends[2][1]]
         cg_fd = os.open(cgroup.procs_file, os.O_WRONLY) if cgroup else -1
         try:
-            _send(self._sock, header, theirs + ([cg_fd] if cg_fd >= 0 else []))
-        except OSError as exc:
-            self.stop()
-            raise SandboxError(f"the sandbox zygote went away: {exc}") from exc
+            self._hand_over(header, theirs + ([cg_fd] if cg_fd >= 0 else []))
         finally:
             for fd in [*theirs, cg_fd]:
                 if fd >= 0:
@@ -191,6 +207,7 @@ class Zygote:
         data = request.stdin.encode()
         pipes = Pipes.from_fds(ends[0][1], ends[1][0], ends[2][0], data, lim.output_bytes)
         deadline = started + lim.wall_seconds + _REPLY_GRACE
+        assert self._sock is not None
         answered = pipes.pump_until_readable(self._sock.fileno(), deadline)
         reply = _recv(self._sock, max(0.1, deadline - time.monotonic())) if answered else None
         self.runs += 1

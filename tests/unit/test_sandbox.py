@@ -31,26 +31,7 @@ from adr_graph.sandbox import (
     Sandbox,
     SandboxError,
 )
-
-
-#: Each mode's constructor arguments: the best this host allows (warm zygote in
-#: bubblewrap), bubblewrap cold, the unshare fallback, and no isolation at all.
-MODES: dict[str, dict[str, bool]] = {
-    "zygote": {},
-    "bwrap": {"zygote": False},
-    "unshare": {"bwrap": False},
-    "none": {"isolate": False, "use_cgroup": False},
-}
-
-
-def make_sandbox(mode: str) -> LocalSandbox:
-    """The sandbox of ``mode``; skips where this host cannot give that mode."""
-    box = LocalSandbox(**MODES[mode])
-    wanted = {"zygote": "bwrap", "bwrap": "bwrap", "unshare": "unshare", "none": "none"}[mode]
-    if box.isolation != wanted or (mode == "zygote" and box.mode != "zygote"):
-        box.close()
-        pytest.skip(f"this host cannot run the {mode} sandbox (isolation={box.isolation})")
-    return box
+from tests.support.sandboxes import MODES, make_sandbox
 
 
 @pytest.fixture(scope="module", params=list(MODES))
