@@ -12,6 +12,8 @@ STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,embed,llm,neo4j,export,notebooks
 LLM_STAMP := $(VENV)/.llm-server-installed
 BOLT_STAMP := $(VENV)/.arcadedb-installed
+# bubblewrap (Debian) for least-privilege sandbox runs; needs root and apt-get
+SYSTEM_STAMP := $(VENV)/.system-packages
 
 .PHONY: demo test lint bench clean
 
@@ -22,6 +24,7 @@ $(STAMP): pyproject.toml
 
 TASKS ?= 4
 demo: $(STAMP)
+	@bash scripts/system-packages.sh install || echo "make demo: going on; the sandbox falls back to unshare" >&2
 	@if [ "$(TASKS)" != "0" ]; then $(MAKE) --no-print-directory $(LLM_STAMP); fi
 	VENV=$(VENV) TASKS=$(TASKS) bash scripts/demo.sh
 
@@ -35,6 +38,11 @@ $(BOLT_STAMP): $(STAMP) scripts/arcadedb.sh
 	VENV=$(VENV) bash scripts/arcadedb.sh install
 	touch $(BOLT_STAMP)
 
+# Debian packages (bubblewrap): the sandbox's least-privilege mode, required by the test suite
+$(SYSTEM_STAMP): $(STAMP) scripts/system-packages.sh
+	bash scripts/system-packages.sh install
+	touch $(SYSTEM_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check adr_graph tests benchmarks
 	$(BIN)/ruff format --check adr_graph tests benchmarks
@@ -42,8 +50,8 @@ lint: $(STAMP)
 
 # Coverage gate: the whole suite covered 94.2 % of adr_graph when the gate was set (issue 13).
 COVERAGE_MIN ?= 94
-test: lint $(LLM_STAMP) $(BOLT_STAMP)
-	ADR_GRAPH_REQUIRE_LLM=1 ADR_GRAPH_REQUIRE_BOLT=1 $(BIN)/python -m pytest \
+test: lint $(SYSTEM_STAMP) $(LLM_STAMP) $(BOLT_STAMP)
+	ADR_GRAPH_REQUIRE_LLM=1 ADR_GRAPH_REQUIRE_BOLT=1 ADR_GRAPH_REQUIRE_BWRAP=1 $(BIN)/python -m pytest \
 		--cov=adr_graph --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_MIN); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc

@@ -137,7 +137,9 @@ def verify_cmd(
     store: StoreOpt = None,
     inputs: Annotated[int, typer.Option("--inputs", min=1, help="Inputs to generate.")] = 20,
     mutants: Annotated[int, typer.Option("--mutants", min=0, help="AST mutants to run.")] = 12,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox runs at once.")] = 2,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Sandbox runs at once (one warm zygote each).")
+    ] = 2,
     no_feedback: Annotated[
         bool, typer.Option("--no-feedback", help="Do not write outcomes to the store.")
     ] = False,
@@ -189,9 +191,9 @@ def verify_cmd(
         err.print("no LLM endpoint (--llm-base-url / OPENAI_BASE_URL): no repairs, no near misses")
     fidelity, repairer, near_miss = llm_checks(settings, endpoint, endpoint)
     feedback = nullcontext(None) if no_feedback else open_cli_store(settings)
-    with feedback as opened:
+    with feedback as opened, LocalSandbox(workers=workers) as sandbox:
         report = verify_tasks(
-            todo, out, LocalSandbox(), opts, solver=solver, store=opened, fidelity=fidelity,
+            todo, out, sandbox, opts, solver=solver, store=opened, fidelity=fidelity,
             repairer=repairer, repair_rounds=repair_rounds, near_miss=near_miss,
             on_progress=Reporter(),
         )  # fmt: skip

@@ -57,9 +57,9 @@ def interpreter_roots(python: str) -> list[str]:
     found += [Path(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")]
     roots: list[str] = []
     for path in sorted({os.path.realpath(p) for p in found}, key=len):
-        if path != "/" and not path.startswith("/usr/") and path != "/usr":
-            if not any(path == r or path.startswith(r + "/") for r in roots):
-                roots.append(path)
+        inside = [r for r in ("/usr", *roots) if path == r or path.startswith(r + "/")]
+        if path != "/" and not inside:
+            roots.append(path)
     return roots
 
 
@@ -117,7 +117,7 @@ def probe_bwrap(python: str) -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None or os.geteuid() != 0:
         return None
-    check = "import os, sys; sys.exit(0 if os.getuid() == %d else 1)" % SANDBOX_UID
+    check = f"import os, sys; sys.exit(0 if os.getuid() == {SANDBOX_UID} else 1)"
     from adr_graph.sandbox._init import DROP_SOURCE
 
     cmd = [*bwrap_prefix(bwrap, python, []), "--", python, "-I", "-S", "-c"]

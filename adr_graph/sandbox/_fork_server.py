@@ -17,12 +17,12 @@ stdout and stderr pipe ends and, optionally, its ``cgroup.procs`` as fds):
 4. it replies ``{"status": <raw wait status>, "cpu": <s>, "timed_out": bool, "retire":
    bool}``.
 
-It is PID 1 of its namespace, so a run's orphans are its children and no signal
-from a run reaches it. The zygote never runs a program itself, so nothing a program does (patched builtins,
-``sys.modules``, threads, files) reaches the next run. It exits when the host hangs up,
-and retires (exits after its reply) after MAX_RUNS runs or above MAX_RSS_MB resident.
-Frames are an 8-byte big-endian length then that many bytes of JSON; fds ride on the
-length.
+It is PID 1 of its namespace, so a run's orphans are its children and no signal from a
+run reaches it. The zygote never runs a program itself, so nothing a program does
+(patched builtins, ``sys.modules``, threads, files) reaches the next run. It exits when
+the host hangs up, and retires (exits after its reply) after MAX_RUNS runs or above
+MAX_RSS_MB resident. Frames are an 8-byte big-endian length then that many bytes of JSON;
+fds ride on the length.
 """
 
 from __future__ import annotations

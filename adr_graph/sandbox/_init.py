@@ -2,15 +2,17 @@
 
 It is started as ``python -I -S -c INIT_SOURCE FD CGROUP LIMITS WRITABLE PARENT UID -- CMD...``
 (CGROUP: an open fd of the run cgroup's ``cgroup.procs``, or ``-``; PARENT: the host's pid
-when it is the direct parent, else ``-``; UID: the uid to become, or ``-``). It is
-PID 1 of its namespace (``unshare --fork``, ``bwrap --as-pid-1``): signals from the program cannot reach it, and when it exits the kernel kills every
-process left in the namespace. It joins the run's cgroup (if any), makes every mount but
-WRITABLE (the run's directory) read-only in its private mount namespace (unless WRITABLE is
-``-``; under bubblewrap, with UID, it only changes into it), drops to UID with no capabilities and ``no_new_privs`` (:data:`DROP_SOURCE`),
-forks, sets the resource limits in the child, execs
-the program, waits for it and writes ``"<raw wait status> <cpu seconds>"`` to the status
-pipe FD. The supervisor and the program ask for SIGKILL when their parent dies, so a run
-never outlives a killed host (nobody would be left to enforce its wall timeout).
+when it is the direct parent, else ``-``; UID: the uid to become, or ``-``). It is PID 1 of
+its namespace (``unshare --fork``, ``bwrap --as-pid-1``): signals from the program cannot
+reach it, and when it exits the kernel kills every process left in the namespace. It joins
+the run's cgroup (if any), makes every mount but WRITABLE (the run's directory) read-only in
+its private mount namespace (unless WRITABLE is ``-``; under bubblewrap, with UID, it only
+changes into it), drops to UID with no capabilities and ``no_new_privs``
+(:data:`DROP_SOURCE`), forks, sets the resource limits in the child, execs the program,
+waits for it and writes ``"<raw wait status> <cpu seconds>"`` to the status pipe FD. The
+program asks for SIGKILL when the supervisor dies, and the supervisor kills the program and
+exits when the host's end of the status pipe closes, so a run never outlives a killed host
+(nobody would be left to enforce its wall timeout).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def _drop(uid):
         raise OSError(_ct.get_errno(), "could not drop privileges")
 """
 
-INIT_SOURCE = DROP_SOURCE + r"""
+INIT_SOURCE = (
+    DROP_SOURCE
+    + r"""
 import ctypes, os, resource as R, signal, sys
 fd, cg, lim, rw, parent, uid = int(sys.argv[1]), *sys.argv[2:7]
 cmd = sys.argv[8:]
@@ -103,6 +107,7 @@ if any(f == fd for f, _ in watch.poll()):
 _, status, ru = os.wait4(pid, 0)
 os.write(fd, ("%d %.6f\n" % (status, ru.ru_utime + ru.ru_stime)).encode())
 """
+)
 
 
 def format_limits(cpu_seconds: float, memory_mb: int, max_processes: int, file_mb: int) -> str:

@@ -42,13 +42,15 @@ class Pipes:
 
     def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, cap: int) -> None:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        fds = [os.dup(f.fileno()) for f in (proc.stdin, proc.stdout, proc.stderr)]
+        in_fd, out_fd, err_fd = (os.dup(f.fileno()) for f in (proc.stdin, proc.stdout, proc.stderr))
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             stream.close()
-        self._setup(*fds, stdin, cap)
+        self._setup(in_fd, out_fd, err_fd, stdin, cap)
 
     @classmethod
-    def from_fds(cls, stdin_fd: int, stdout_fd: int, stderr_fd: int, data: bytes, cap: int) -> Pipes:
+    def from_fds(
+        cls, stdin_fd: int, stdout_fd: int, stderr_fd: int, data: bytes, cap: int
+    ) -> Pipes:
         """Pipes over the host's ends of three pipes (owned from now on)."""
         pipes = cls.__new__(cls)
         pipes._setup(stdin_fd, stdout_fd, stderr_fd, data, cap)

@@ -218,7 +218,6 @@ class Zygote:
         return ZygoteRun(int(reply["status"]), float(reply["cpu"]), bool(reply["timed_out"]), pipes)
 
 
-
 class ZygotePool:
     """Up to ``size`` zygotes, started on demand; a run takes one and gives it back."""
 

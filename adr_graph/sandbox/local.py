@@ -330,7 +330,9 @@ class LocalSandbox:
                 network_isolated=True,
             )
         code = -signal.SIGKILL if done.timed_out else os.waitstatus_to_exitcode(done.status or 0)
-        return self._classified(code, done.cpu, done.pipes, done.timed_out, started, lim.cpu_seconds)
+        return self._classified(
+            code, done.cpu, done.pipes, done.timed_out, started, lim.cpu_seconds
+        )
 
     def _zygotes_give(self, zygote: Zygote) -> None:
         pool = self._zygotes

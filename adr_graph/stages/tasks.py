@@ -260,6 +260,8 @@ class VerifyReport(BaseModel):
     failed: int
     failed_steps: dict[str, int]
     network_isolated: bool
+    #: the sandbox's containment: ``bwrap+zygote``, ``bwrap``, ``unshare``, ``none``, ``remote``
+    isolation: str = "remote"
     outcomes_written_to: str | None = None
     verified_by_round: dict[str, int] = Field(default_factory=dict)
     repair_calls: int = 0
@@ -340,6 +342,7 @@ def _verify_report(
         failed=len(finished) - verified,
         failed_steps=dict(reasons),
         network_isolated=bool(getattr(sandbox, "network_isolation", False)),
+        isolation=_isolation(sandbox),
         outcomes_written_to=store.location if store is not None else None,
         verified_by_round=_verified_by_round(finished),
         repair_calls=sum(len(t.repairs) for t in finished),
@@ -377,3 +380,9 @@ def _outcome(task: Task) -> TaskOutcome:
         atom_ids=task.provenance.atom_ids,
         verified=bool(task.verification and task.verification.verified),
     )
+
+
+def _isolation(sandbox: Sandbox) -> str:
+    """How ``sandbox`` contains a run, as :class:`VerifyReport` reports it."""
+    isolation = str(getattr(sandbox, "isolation", "remote"))
+    return isolation + ("+zygote" if getattr(sandbox, "mode", "") == "zygote" else "")

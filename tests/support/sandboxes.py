@@ -1,7 +1,10 @@
 """The sandbox modes the containment tests run on, and a maker that skips where a host
-cannot give one."""
+cannot give one (a failure instead, for bubblewrap, under ``ADR_GRAPH_REQUIRE_BWRAP=1``,
+which ``make test`` sets: its set-up installs bubblewrap)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -25,5 +28,7 @@ def make_sandbox(mode: str) -> LocalSandbox:
     wanted = {"zygote": "bwrap", "bwrap": "bwrap", "unshare": "unshare", "none": "none"}[mode]
     if box.isolation != wanted or (mode == "zygote" and box.mode != "zygote"):
         box.close()
+        if mode in ("zygote", "bwrap") and os.environ.get("ADR_GRAPH_REQUIRE_BWRAP") == "1":
+            pytest.fail(f"ADR_GRAPH_REQUIRE_BWRAP=1 but this host cannot run the {mode} sandbox")
         pytest.skip(f"this host cannot run the {mode} sandbox (isolation={box.isolation})")
     return box

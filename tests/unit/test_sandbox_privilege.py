@@ -105,7 +105,10 @@ def test_writing_into_the_store_is_refused(sandbox: LocalSandbox, secrets: dict[
     if not sandbox.fs_isolation:
         pytest.skip("this sandbox has no read-only mounts (fs_isolation=False)")
     target = secrets["store"]
-    code = "import sys\ntry:\n    open(sys.argv[1], 'w').write('x')\nexcept OSError as e:\n    print(e.errno)"
+    code = (
+        "import sys\ntry:\n    open(sys.argv[1], 'w').write('x')\n"
+        "except OSError as e:\n    print(e.errno)"
+    )
     result = sandbox.run(RunRequest(code=code, argv=[str(target)]))
     assert result.stdout.strip() and target.read_text() == "snapshot-secret"
 
