@@ -65,6 +65,10 @@ class RunCgroup:
         (self.path / "pids.max").write_text(str(max_tasks))
         self.procs_file = str(self.path / "cgroup.procs")
 
+    def set_max(self, max_tasks: int) -> None:
+        """Change the group's ``pids.max``."""
+        (self.path / "pids.max").write_text(str(max_tasks))
+
     def members(self) -> list[int]:
         """Pids currently in the group."""
         try:

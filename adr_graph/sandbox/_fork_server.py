@@ -1,21 +1,22 @@
 """The zygote's own program (source text, run inside bubblewrap, never imported here).
 
-Started as ``python -s -P -c ZYGOTE_SOURCE SOCK UID WORK PRELOAD MAX_RUNS MAX_RSS_MB``, it
-drops to UID (:data:`~._init.DROP_SOURCE`), imports the PRELOAD modules once and says
-``ready`` on the socket SOCK. Then, per request frame (a JSON
-header carrying the code, files, argv, limits and environment, plus the run's stdin,
-stdout and stderr pipe ends and, optionally, its ``cgroup.procs`` as fds):
+Started as ``python -s -P -c ZYGOTE_SOURCE SOCK UID WORK PRELOAD MAX_RUNS MAX_RSS_MB CGROUP``,
+it joins the zygote's ``pids`` cgroup (CGROUP: an fd of its ``cgroup.procs``, or ``-``; every
+run is forked inside it, and there is one run at a time), drops to UID
+(:data:`~._init.DROP_SOURCE`), imports the PRELOAD modules once and says ``ready`` on the
+socket SOCK. Then, per request frame (a JSON header carrying the code, files, argv, limits
+and environment, plus the run's stdin, stdout and stderr pipe ends as fds):
 
 1. it makes a fresh directory under WORK and writes the program and its files there;
-2. it forks; the child joins the cgroup, starts a new session, takes the pipes as 0/1/2,
-   changes into the directory, gets the request's environment, reseeds the random
+2. it forks; the child starts a new session, takes the pipes as 0/1/2, changes into the
+   directory, gets the request's environment, reseeds the random
    generators, sets the rlimits (the address-space cap counts from the warm image) and
    runs the program as ``__main__``, as ``python main.py`` would;
 3. it waits for the child until the wall clock runs out or the host hangs up, then kills
    the child's group and every other process of its uid in the PID namespace (orphans,
-   ``setsid`` escapees), reaps them all and removes the directory;
+   ``setsid`` escapees) and reaps them all;
 4. it replies ``{"status": <raw wait status>, "cpu": <s>, "timed_out": bool, "retire":
-   bool}``.
+   bool}``, then removes the directory.
 
 It is PID 1 of its namespace, so a run's orphans are its children and no signal from a
 run reaches it. The zygote never runs a program itself, so nothing a program does
@@ -35,7 +36,10 @@ ZYGOTE_SOURCE = (
     DROP_SOURCE
     + r"""
 import ctypes, json, os, select, shutil, signal, socket, struct, sys, time
-sock_fd, uid, work, preload, max_runs, max_rss = sys.argv[1:7]
+sock_fd, uid, work, preload, max_runs, max_rss, cgroup = sys.argv[1:8]
+if cgroup != "-":  # one migration per zygote (slow on cgroup v1), not one per run
+    os.write(int(cgroup), b"0")
+    os.close(int(cgroup))
 _drop(int(uid))
 libc = ctypes.CDLL(None, use_errno=True)
 # PID 1 of its namespace (bubblewrap --as-pid-1): a run's orphans come back here, and
@@ -90,11 +94,10 @@ def child(req, fds, run_dir, main):
     import builtins, io, resource as R, types
     try:
         os.setsid()
-        if len(fds) > 3:
-            os.write(fds[3], b"0")
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
-        os.closerange(3, 1 << 16)
+        if libc.syscall(436, 3, 0xFFFFFFFF, 0) != 0:  # close_range(2): one call
+            os.closerange(3, 1 << 16)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the zygote
         os.chdir(run_dir)
         os.environ.clear()
@@ -102,7 +105,7 @@ def child(req, fds, run_dir, main):
         cpu, mem, nproc, fsize = req["limits"]
         R.setrlimit(R.RLIMIT_CORE, (0, 0))
         R.setrlimit(R.RLIMIT_CPU, (cpu, cpu + 1))
-        R.setrlimit(R.RLIMIT_AS, (vm_bytes() + mem,) * 2)
+        R.setrlimit(R.RLIMIT_AS, (req["vm"] + mem,) * 2)
         R.setrlimit(R.RLIMIT_NPROC, (nproc, nproc))
         R.setrlimit(R.RLIMIT_FSIZE, (fsize, fsize))
         for s in (signal.SIGPIPE, signal.SIGXFSZ):
@@ -210,6 +213,7 @@ def serve(req, fds, number):
     main = os.path.join(run_dir, "main.py")
     with open(main, "w", encoding="utf-8") as f:
         f.write(req["code"])
+    req["vm"] = vm_bytes()  # the image the child starts from: its memory cap counts from it
     pid = os.fork()
     if pid == 0:
         child(req, fds, run_dir, main)
@@ -223,9 +227,8 @@ def serve(req, fds, number):
             os.waitpid(-1, 0)
         except ChildProcessError:
             break
-    shutil.rmtree(run_dir, ignore_errors=True)
     cpu = usage.ru_utime + usage.ru_stime
-    return {"status": status, "cpu": cpu, "timed_out": timed_out}, gone
+    return {"status": status, "cpu": cpu, "timed_out": timed_out}, gone, run_dir
 
 send({"ready": os.getpid(), "rss_mb": rss_mb()})
 number = 0
@@ -234,12 +237,12 @@ while True:
     if req is None:
         break
     number += 1
-    reply, gone = serve(req, fds, number)
-    if gone:
-        break
-    reply["retire"] = number >= int(max_runs) or rss_mb() > int(max_rss)
-    send(reply)
-    if reply["retire"]:
+    reply, gone, run_dir = serve(req, fds, number)
+    if not gone:
+        reply["retire"] = number >= int(max_runs) or rss_mb() > int(max_rss)
+        send(reply)
+    shutil.rmtree(run_dir, ignore_errors=True)  # after the reply: off the run's clock
+    if gone or reply["retire"]:
         break
 """
 )

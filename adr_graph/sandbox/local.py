@@ -159,7 +159,7 @@ class LocalSandbox:
         if zygote and self._bwrap and self.fs_isolation:
             settings = ZygoteSettings(self._bwrap, self.python, max_runs=max_runs)
             size = workers or os.cpu_count() or 1
-            self._zygotes = ZygotePool(settings, sandbox_env("/"), size)
+            self._zygotes = ZygotePool(settings, sandbox_env("/"), size, self._cgroup_base)
             weakref.finalize(self, self._zygotes.close)
         if isolate and bwrap and not self._bwrap:
             log.warning(
@@ -309,17 +309,14 @@ class LocalSandbox:
         assert self._zygotes is not None
         lim = request.limits
         zygote = self._zygotes.take()
-        cgroup = RunCgroup(self._cgroup_base, lim.max_processes + 1) if self._cgroup_base else None
         try:
-            done = zygote.run(request, cgroup, started)
+            done = zygote.run(request, started)
         except SandboxError as exc:
             log.error("%s; running programs cold from now on", exc)
             self._zygotes = None
             raise
         finally:
             self._zygotes_give(zygote)
-            if cgroup is not None:
-                cgroup.remove()
         done.pipes.drain(_KILL_GRACE)
         if done.status is None and not done.timed_out:
             stderr = done.pipes.text(done.pipes.stderr_fd)
