@@ -7,8 +7,9 @@ and pumps the output with the same caps. The zygote lives in a ``pids`` cgroup o
 (joined once: a migration costs about 10 ms on cgroup v1), whose ``pids.max`` is set before
 each run to the run's process cap plus the zygote; a run that leaves a process there after
 the zygote's clean-up gets its zygote killed with the whole cgroup. The zygote enforces the
-wall clock; the host waits :data:`_REPLY_GRACE` more, then kills the zygote. A zygote that crashed, hung, retired (``max_runs``, ``max_rss_mb``) or
-failed to start is replaced on the next run.
+wall clock; the host waits :data:`_REPLY_GRACE` more, then kills the zygote. A zygote that
+crashed, hung, retired (``max_runs``, ``max_rss_mb``) or failed to start is replaced on the
+next run.
 """
 
 from __future__ import annotations
