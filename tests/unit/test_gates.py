@@ -90,6 +90,11 @@ def test_cli_verify_reports_the_gates(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0, err
     report = json.loads(stdout)
     assert report["verified"] == 3 and report["failed"] == 7
+    from adr_graph.sandbox import LocalSandbox
+
+    with LocalSandbox() as best:  # the mode the CLI ran in is reported
+        wanted = best.isolation + ("+zygote" if best.mode == "zygote" else "")
+    assert report["isolation"] == wanted
     assert report["failed_steps"]["triviality"] == 4 and report["failed_steps"]["fidelity"] >= 3
     done = [Task.model_validate_json(line) for line in out.read_text().splitlines()]
     assert all(t.fidelity is not None for t in done)
