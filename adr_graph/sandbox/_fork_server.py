@@ -16,7 +16,8 @@ and environment, plus the run's stdin, stdout and stderr pipe ends as fds):
    the child's group and every other process of its uid in the PID namespace (orphans,
    ``setsid`` escapees) and reaps them all;
 4. it replies ``{"status": <raw wait status>, "cpu": <s>, "timed_out": bool, "retire":
-   bool}``, then removes the directory.
+   bool}`` once it has emptied WORK (the run may have written beside its directory); a WORK
+   it cannot empty retires the zygote, and the host starts a fresh one with a fresh WORK.
 
 It is PID 1 of its namespace, so a run's orphans are its children and no signal from a
 run reaches it. The zygote never runs a program itself, so nothing a program does
@@ -110,6 +111,7 @@ def child(req, fds, run_dir, main):
         R.setrlimit(R.RLIMIT_FSIZE, (fsize, fsize))
         for s in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(s, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
         utf8 = dict(encoding="utf-8")
@@ -202,6 +204,29 @@ def clear_up(pid):
         except OSError:
             pass
 
+def unlock(path):
+    # a run may chmod its files 000: as the same uid, give them back (never follow links)
+    if os.path.islink(path):
+        return
+    os.chmod(path, 0o700)
+    if os.path.isdir(path):
+        for name in os.listdir(path):
+            unlock(os.path.join(path, name))
+
+def wipe():
+    # Empty WORK: a run may have written beside its own directory. True when empty.
+    try:
+        unlock(work)
+        for name in os.listdir(work):
+            path = os.path.join(work, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        return not os.listdir(work)
+    except Exception:  # too deep, too odd: the host replaces this zygote and its WORK
+        return False
+
 def serve(req, fds, number):
     run_dir = os.path.join(work, "run-%d" % number)
     os.mkdir(run_dir, 0o700)
@@ -228,8 +253,9 @@ def serve(req, fds, number):
         except ChildProcessError:
             break
     cpu = usage.ru_utime + usage.ru_stime
-    return {"status": status, "cpu": cpu, "timed_out": timed_out}, gone, run_dir
+    return {"status": status, "cpu": cpu, "timed_out": timed_out}, gone
 
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # init: only handled signals get in
 send({"ready": os.getpid(), "rss_mb": rss_mb()})
 number = 0
 while True:
@@ -237,12 +263,13 @@ while True:
     if req is None:
         break
     number += 1
-    reply, gone, run_dir = serve(req, fds, number)
-    if not gone:
-        reply["retire"] = number >= int(max_runs) or rss_mb() > int(max_rss)
-        send(reply)
-    shutil.rmtree(run_dir, ignore_errors=True)  # after the reply: off the run's clock
-    if gone or reply["retire"]:
+    reply, gone = serve(req, fds, number)
+    clean = wipe()
+    if gone:
+        break
+    reply["retire"] = not clean or number >= int(max_runs) or rss_mb() > int(max_rss)
+    send(reply)
+    if reply["retire"]:
         break
 """
 )

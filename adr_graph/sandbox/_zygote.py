@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import queue
-import shutil
 import socket
 import struct
 import subprocess
@@ -32,6 +31,7 @@ from typing import Any
 from adr_graph.errors import SandboxError
 from adr_graph.sandbox._bwrap import SANDBOX_UID, bwrap_prefix
 from adr_graph.sandbox._cgroup import RunCgroup
+from adr_graph.sandbox._files import remove_tree
 from adr_graph.sandbox._fork_server import ZYGOTE_SOURCE
 from adr_graph.sandbox._init import format_limits
 from adr_graph.sandbox._pump import Pipes
@@ -185,7 +185,7 @@ class Zygote:
             self._cgroup.remove()
             self._cgroup = None
         if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            remove_tree(self._dir)
             self._dir = None
 
     def _hand_over(self, header: dict[str, Any], fds: list[int], max_tasks: int) -> None:

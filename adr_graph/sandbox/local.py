@@ -43,6 +43,7 @@ from pathlib import Path
 from adr_graph.errors import SandboxError
 from adr_graph.sandbox._bwrap import SANDBOX_UID, bwrap_prefix, probe_bwrap
 from adr_graph.sandbox._cgroup import RunCgroup, probe_base
+from adr_graph.sandbox._files import remove_tree
 from adr_graph.sandbox._init import INIT_SOURCE, format_limits
 from adr_graph.sandbox._pump import Pipes
 from adr_graph.sandbox._zygote import Zygote, ZygotePool, ZygoteSettings
@@ -210,12 +211,10 @@ class LocalSandbox:
         if self._zygotes is not None:
             with contextlib.suppress(SandboxError):
                 return self._run_zygote(request, started)
+        tmp = ""
         try:
-            with tempfile.TemporaryDirectory(prefix="adr-sbx-", ignore_cleanup_errors=True) as tmp:
-                result = self._run_in(request, Path(tmp), started)
-            if Path(tmp).exists():
-                log.warning("sandbox temp dir %s could not be removed", tmp)
-            return result
+            tmp = tempfile.mkdtemp(prefix="adr-sbx-")
+            return self._run_in(request, Path(tmp), started)
         except (OSError, SandboxError, subprocess.SubprocessError) as exc:
             log.error("sandbox failed to run a program: %s", exc)
             return RunResult(
@@ -224,6 +223,9 @@ class LocalSandbox:
                 wall_seconds=time.monotonic() - started,
                 network_isolated=self.network_isolation,
             )
+        finally:
+            if tmp:
+                remove_tree(tmp)  # also a tree deeper than Python's recursion limit
 
     def run_many(
         self, requests: Sequence[RunRequest], max_workers: int | None = None

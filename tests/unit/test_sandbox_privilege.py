@@ -220,3 +220,58 @@ def test_zygote_retires_after_max_runs_and_random_is_fresh() -> None:
         starts = [z.starts for z in box._zygotes._made] if box._zygotes else []
     assert len({o[1] for o in outs}) == 7  # each run reseeds: no repeated random stream
     assert starts == [3]  # 7 runs at 3 per zygote: started, replaced twice
+
+
+PLANT_BESIDE = """
+import os, signal
+open('../planted.txt', 'w').write('left for the next run')
+os.mkdir('../locked')
+open('../locked/inside.txt', 'w').write('x')
+os.chmod('../locked', 0)
+os.kill(1, signal.SIGINT)  # the zygote is init here: only handled signals reach it
+print(sorted(os.listdir('..')))
+"""
+
+
+def test_files_beside_the_run_dir_do_not_reach_the_next_run() -> None:
+    with LocalSandbox(workers=1) as box:
+        if box.mode != "zygote":
+            pytest.skip("no zygote on this host")
+        first = box.run(RunRequest(code=PLANT_BESIDE))
+        assert first.status == "ok" and "planted.txt" in first.stdout, first.stderr
+        second = box.run(RunRequest(code="import os\nprint(sorted(os.listdir('..')))"))
+        starts = [z.starts for z in box._zygotes._made] if box._zygotes else []
+    assert second.status == "ok" and "planted" not in second.stdout
+    assert "locked" not in second.stdout and second.stdout.count("run-") == 1
+    assert starts == [1]  # the same zygote served both: SIGINT did not reach it
+
+
+def test_a_work_dir_it_cannot_empty_retires_the_zygote() -> None:
+    # deeper than the zygote's recursion limit lets it walk
+    deep = (
+        "import os\nos.chdir('..')\n"
+        "for _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\nprint('deep')"
+    )
+    with LocalSandbox(workers=1) as box:
+        if box.mode != "zygote":
+            pytest.skip("no zygote on this host")
+        assert box.run(RunRequest(code=deep)).stdout == "deep\n"
+        second = box.run(RunRequest(code="import os\nprint(sorted(os.listdir('..')))"))
+        starts = [z.starts for z in box._zygotes._made] if box._zygotes else []
+    assert second.status == "ok" and "'d'" not in second.stdout
+    assert starts == [2]  # retired after the deep tree; a fresh zygote, with a fresh WORK
+
+
+def test_a_deep_tree_in_the_run_dir_is_removed(sandbox: LocalSandbox) -> None:
+    """Deeper than Python's recursion limit: shutil.rmtree raises RecursionError there."""
+    code = (
+        "import os\nprint(os.getcwd(), flush=True)\n"
+        "for _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')"
+    )
+    result = sandbox.run(RunRequest(code=code))
+    assert result.status == "ok", result.stderr
+    gone = time.monotonic() + 5
+    while Path(result.stdout.strip()).exists() and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not Path(result.stdout.strip()).exists()
+    assert sandbox.run(RunRequest(code="print('next')")).stdout == "next\n"
