@@ -2,24 +2,26 @@
 
 What contains a run (each is probed once, in :class:`LocalSandbox`'s constructor):
 
-* a fresh private temp dir (0700) as cwd and HOME, removed afterwards;
-* an environment built from a short allow-list, nothing inherited from the host;
-* ``unshare --net --pid --mount-proc`` where the host allows it (root, or unprivileged
-  user namespaces): no network but a downed loopback, and a PID namespace whose ``/proc``
-  shows only the run's own processes (so ``/proc/<host pid>/environ`` is out of reach);
-  its init is a tiny supervisor, and when the program exits the kernel kills every
-  process left in the namespace, ``setsid`` escapees included;
-* rlimits CPU, AS, NPROC, FSIZE and CORE=0 set in the child before exec;
-* a per-run ``pids`` cgroup where one can be made: RLIMIT_NPROC counts all processes of
-  the uid and never binds root, the cgroup's ``pids.max`` does;
+* ``isolation="bwrap"`` (root with bubblewrap, :mod:`._bwrap`): fresh PID, network, IPC,
+  UTS and cgroup namespaces on a private read-only root holding only ``/usr``, the
+  interpreter and the run's own directory; the run is uid/gid 65534 with no capabilities
+  and ``no_new_privs``. Runs are forked from a warm zygote per worker (:mod:`._zygote`)
+  unless ``zygote=False``;
+* ``isolation="unshare"`` (the fallback): ``unshare --net --pid --mount-proc`` where the
+  host allows it, every mount but the run's directory remounted read-only, the host's uid;
+* in both, a PID namespace whose ``/proc`` shows only the run's own processes and whose
+  init is a tiny supervisor (or the zygote): when the program ends every process left
+  there is killed, ``setsid`` escapees included;
+* a fresh private directory (0700) as cwd and HOME, removed afterwards, and an
+  environment built from a short allow-list, nothing inherited from the host;
+* rlimits CPU, AS, NPROC, FSIZE and CORE=0 set in the child before the program starts;
+* a ``pids`` cgroup where one can be made (per run, or per zygote): RLIMIT_NPROC counts
+  all processes of the uid and never binds root, the cgroup's ``pids.max`` does;
 * a wall clock: on expiry the whole process group (and cgroup) is SIGKILLed.
 
-* with the namespaces, a read-only view of every mount but the run's own directory
-  (remounted in the run's private mount namespace; probed once: ``fs_isolation``).
-
-Not contained: reading. The program runs as the host's uid and can read whatever that
-uid can (and, without namespaces, write it too). Keep secrets out of files this uid can
-read, or run hostile code at scale in a container or a
+Not contained in the fallback: reading. The program runs as the host's uid and can read
+whatever that uid can (and, without namespaces, write it too). Keep secrets out of files
+this uid can read, or run hostile code at scale in a container or a
 :class:`~adr_graph.sandbox.remote.RemoteSandbox`.
 """
 
@@ -129,9 +131,17 @@ class LocalSandbox:
         Interpreter for the programs; defaults to ``sys.executable`` so the venv's
         site-packages (numpy, pandas) stay importable.
     isolate
-        Try ``unshare`` namespaces (probed once; off with a warning where unavailable).
+        Try namespaces (probed once; off with a warning where unavailable).
     use_cgroup
-        Try a per-run ``pids`` cgroup (probed once; silently off where unavailable).
+        Try a ``pids`` cgroup (probed once; silently off where unavailable).
+    bwrap
+        Prefer bubblewrap's least-privilege mode to ``unshare`` (probed once; root only).
+    zygote
+        In bubblewrap mode, fork runs from warm zygotes instead of starting them cold.
+    workers
+        How many zygotes at most (default: the CPU count); more runs at once wait.
+    max_runs, max_rss_mb
+        A zygote is replaced after this many runs, or above this resident size.
     """
 
     def __init__(
@@ -144,6 +154,7 @@ class LocalSandbox:
         zygote: bool = True,
         workers: int | None = None,
         max_runs: int = 1000,
+        max_rss_mb: int = 1024,
     ) -> None:
         self.python = python or sys.executable
         self._bwrap = probe_bwrap(self.python) if isolate and bwrap else None
@@ -158,7 +169,9 @@ class LocalSandbox:
         self.fs_isolation = self._read_only_fs and self._probe_read_only()
         self._read_only_fs = self.fs_isolation
         if zygote and self._bwrap and self.fs_isolation:
-            settings = ZygoteSettings(self._bwrap, self.python, max_runs=max_runs)
+            settings = ZygoteSettings(
+                self._bwrap, self.python, max_runs=max_runs, max_rss_mb=max_rss_mb
+            )
             size = workers or os.cpu_count() or 1
             self._zygotes = ZygotePool(settings, sandbox_env("/"), size, self._cgroup_base)
             weakref.finalize(self, self._zygotes.close)

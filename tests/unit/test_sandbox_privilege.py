@@ -275,3 +275,12 @@ def test_a_deep_tree_in_the_run_dir_is_removed(sandbox: LocalSandbox) -> None:
         time.sleep(0.05)
     assert not Path(result.stdout.strip()).exists()
     assert sandbox.run(RunRequest(code="print('next')")).stdout == "next\n"
+
+
+def test_zygote_above_its_rss_bound_is_replaced() -> None:
+    with LocalSandbox(workers=1, max_rss_mb=1) as box:  # every zygote is above 1 MB
+        if box.mode != "zygote":
+            pytest.skip("no zygote on this host")
+        outs = [box.run(RunRequest(code="print('x')")).stdout for _ in range(3)]
+        starts = [z.starts for z in box._zygotes._made] if box._zygotes else []
+    assert outs == ["x\n"] * 3 and starts == [3]
