@@ -167,8 +167,9 @@ class Zygote:
             raise SandboxError(f"the sandbox zygote did not start: {reason or 'no answer'}")
 
     def _stderr(self) -> str:
-        with contextlib.suppress(OSError, TypeError):
-            return Path(self._dir, "stderr").read_text(errors="replace")[-500:]  # type: ignore[arg-type]
+        if self._dir is not None:
+            with contextlib.suppress(OSError):
+                return Path(self._dir, "stderr").read_text(errors="replace")[-500:]
         return ""
 
     def stop(self) -> None:
@@ -205,7 +206,7 @@ class Zygote:
                 if attempt == 2:
                     raise SandboxError(f"the sandbox zygote went away: {exc}") from exc
 
-    def run(self, request: RunRequest, started: float) -> ZygoteRun:
+    def run(self, request: RunRequest) -> ZygoteRun:
         """One run; the zygote is stopped (and replaced next time) when it misbehaves."""
         lim = request.limits
         limits = format_limits(lim.cpu_seconds, lim.memory_mb, lim.max_processes, lim.file_size_mb)
@@ -214,7 +215,7 @@ class Zygote:
             "files": request.files,
             "argv": request.argv,
             "limits": [int(v) for v in limits.split(",")],
-            "wall": max(0.0, started + lim.wall_seconds - time.monotonic()),
+            "wall": lim.wall_seconds,  # from the hand-over: a zygote's start is not the run's
             "env": self.env,
         }
         ends = [os.pipe() for _ in range(3)]  # stdin, stdout, stderr
@@ -226,7 +227,7 @@ class Zygote:
                 os.close(fd)
         data = request.stdin.encode()
         pipes = Pipes.from_fds(ends[0][1], ends[1][0], ends[2][0], data, lim.output_bytes)
-        deadline = started + lim.wall_seconds + _REPLY_GRACE
+        deadline = time.monotonic() + lim.wall_seconds + _REPLY_GRACE
         assert self._sock is not None
         answered = pipes.pump_until_readable(self._sock.fileno(), deadline)
         reply = _recv(self._sock, max(0.1, deadline - time.monotonic())) if answered else None

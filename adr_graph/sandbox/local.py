@@ -325,7 +325,7 @@ class LocalSandbox:
         lim = request.limits
         zygote = self._zygotes.take()
         try:
-            done = zygote.run(request, started)
+            done = zygote.run(request)
         except SandboxError as exc:
             log.error("%s; running programs cold from now on", exc)
             self._zygotes = None
