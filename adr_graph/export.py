@@ -2,9 +2,9 @@
 
 verl rows (one per task): ``data_source`` (``adr-graph/<domain>``), ``prompt`` (chat
 messages), ``ability`` (``code``), ``reward_model`` (``{"style": "rule", "ground_truth":
-<JSON of io kind, entry point and tests>}``) and ``extra_info`` (task id, index, split, entry
-point, mutation score, difficulty, provenance as JSON). Parquet needs ``pyarrow``
-(``pip install adr-graph[export]``).
+<JSON of version, io kind, entry point and tests>}``, scored by :mod:`adr_graph.reward`)
+and ``extra_info`` (task id, index, split, entry point, mutation score, difficulty,
+provenance as JSON). Parquet needs ``pyarrow`` (``pip install adr-graph[export]``).
 
 >>> from adr_graph.records import Task, TaskProvenance, VerificationRecord
 >>> task = Task(id="t1", domain="algorithm", statement="Add.", entry_point="add",
@@ -28,7 +28,11 @@ from ._io import atomic_write_text, atomic_writer
 from .errors import MissingExtraError
 from .records import Task
 
-__all__ = ["keep", "verl_row", "write_jsonl", "write_verl_parquet"]
+__all__ = ["GROUND_TRUTH_VERSION", "keep", "verl_row", "write_jsonl", "write_verl_parquet"]
+
+#: The ``version`` of every exported ground truth (:mod:`adr_graph.reward` reads this one;
+#: rows without a version are version 1).
+GROUND_TRUTH_VERSION = 2
 
 
 def keep(tasks: Iterable[Task], band: tuple[float, float] | None = None) -> list[Task]:
@@ -62,7 +66,8 @@ def verl_row(task: Task, index: int) -> dict[str, Any]:
     # io "stdin": each test input is the program's standard input, the output what it
     # prints (compare token by token); io "function": positional arguments -> return value
     io = "stdin" if task.io_format == "stdin" else "function"
-    truth: dict[str, Any] = {"io": io, "entry_point": task.entry_point, "tests": task.tests}
+    truth: dict[str, Any] = {"version": GROUND_TRUTH_VERSION, "io": io}
+    truth |= {"entry_point": task.entry_point, "tests": task.tests}
     if task.tools:  # every returned call must fit these schemas
         truth["tools"] = task.tools
     return {

@@ -188,5 +188,5 @@ def test_verl_row_of_a_stdin_task() -> None:
     )
     row = verl_row(task, 0)
     truth = json.loads(row["reward_model"]["ground_truth"])
-    assert truth == {"io": "stdin", "entry_point": None, "tests": task.tests}
+    assert truth == {"version": 2, "io": "stdin", "entry_point": None, "tests": task.tests}
     assert "reads standard input" in row["prompt"][0]["content"]
