@@ -111,17 +111,22 @@ def _result(score: float, passed: int, total: int, status: str, reason: str) -> 
     return {"score": score, "passed": passed, "total": total, "status": status, "reason": reason}
 
 
-def _verdicts(truth: dict[str, Any], values: list[Any]) -> list[bool]:
-    """Which tests the run's per-test results pass."""
+def _verdicts(truth: dict[str, Any], values: list[Any]) -> tuple[list[bool], str]:
+    """Which tests the run's per-test results pass, and why the first failing one fails."""
     same = stdout_equal if truth["io"] == "stdin" else outputs_equal
     tools = [ToolSpec.model_validate(t) for t in truth.get("tools") or []]
-    verdicts = []
+    verdicts: list[bool] = []
+    why = ""
     for test, got in zip(truth["tests"], values, strict=False):
-        ok = isinstance(got, dict) and bool(got.get("ok")) and same(test["output"], got["value"])
-        if ok and tools:
-            ok = check_tool_calls(got["value"], tools) is None
+        ran = isinstance(got, dict) and bool(got.get("ok"))
+        ok = ran and same(test["output"], got["value"])
+        problem = None if ok or ran else f"{got.get('error')}: {got.get('message')}"
+        if ok and tools and (problem := check_tool_calls(got["value"], tools)):
+            ok = False
+        if not ok and not why:
+            why = f"test {len(verdicts) + 1}: {problem or 'wrong output'}"
         verdicts.append(ok)
-    return verdicts
+    return verdicts, why
 
 
 def compute_score(
@@ -159,9 +164,9 @@ def compute_score(
             tail = (run.stderr or "").strip().splitlines()[-1:] or [""]
             why = f"the program ended {run.status}: {tail[0]}"[:300]
             return _result(0.0, 0, total, run.status, why)
-        verdicts = _verdicts(truth, parse_marked(run.stdout))
+        verdicts, why = _verdicts(truth, parse_marked(run.stdout))
     except (HarnessError, ValueError, TypeError, KeyError, OSError) as exc:
         return _result(0.0, 0, total, "error", f"{type(exc).__name__}: {exc}"[:300])
     passed = sum(verdicts)
-    reason = "" if passed == total else f"{total - passed} of {total} tests failed"
+    reason = "" if passed == total else f"{total - passed} of {total} tests failed; {why}"[:300]
     return _result(passed / total if total else 0.0, passed, total, "ok", reason)
