@@ -14,6 +14,10 @@ LLM_STAMP := $(VENV)/.llm-server-installed
 BOLT_STAMP := $(VENV)/.arcadedb-installed
 # bubblewrap (Debian) for least-privilege sandbox runs; needs root and apt-get
 SYSTEM_STAMP := $(VENV)/.system-packages
+# verl, the RL trainer whose scorers the export is tested against (--no-deps: its own
+# dependencies are ray, torch and GPU stacks; the tested scorer needs only numpy)
+VERL_STAMP := $(VENV)/.verl-installed
+VERL_VERSION ?= 0.9.1
 
 .PHONY: demo test lint bench clean
 
@@ -43,6 +47,10 @@ $(SYSTEM_STAMP): $(STAMP) scripts/system-packages.sh
 	bash scripts/system-packages.sh install
 	touch $(SYSTEM_STAMP)
 
+$(VERL_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'verl==$(VERL_VERSION)'
+	touch $(VERL_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check adr_graph tests benchmarks
 	$(BIN)/ruff format --check adr_graph tests benchmarks
@@ -50,8 +58,9 @@ lint: $(STAMP)
 
 # Coverage gate: the whole suite covered 94.2 % of adr_graph when the gate was set (issue 13).
 COVERAGE_MIN ?= 94
-test: lint $(SYSTEM_STAMP) $(LLM_STAMP) $(BOLT_STAMP)
-	ADR_GRAPH_REQUIRE_LLM=1 ADR_GRAPH_REQUIRE_BOLT=1 ADR_GRAPH_REQUIRE_BWRAP=1 $(BIN)/python -m pytest \
+test: lint $(SYSTEM_STAMP) $(VERL_STAMP) $(LLM_STAMP) $(BOLT_STAMP)
+	ADR_GRAPH_REQUIRE_LLM=1 ADR_GRAPH_REQUIRE_BOLT=1 ADR_GRAPH_REQUIRE_BWRAP=1 \
+		ADR_GRAPH_REQUIRE_VERL=1 $(BIN)/python -m pytest \
 		--cov=adr_graph --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_MIN); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc

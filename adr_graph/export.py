@@ -28,11 +28,23 @@ from ._io import atomic_write_text, atomic_writer
 from .errors import MissingExtraError
 from .records import Task
 
-__all__ = ["GROUND_TRUTH_VERSION", "keep", "verl_row", "write_jsonl", "write_verl_parquet"]
+__all__ = [
+    "APPS_DATA_SOURCE",
+    "GROUND_TRUTH_VERSION",
+    "apps_misfit",
+    "apps_row",
+    "keep",
+    "verl_row",
+    "write_jsonl",
+    "write_verl_parquet",
+]
 
 #: The ``version`` of every exported ground truth (:mod:`adr_graph.reward` reads this one;
 #: rows without a version are version 1).
 GROUND_TRUTH_VERSION = 2
+#: What ``--format apps`` rows name as their source: verl's built-in scorer sends
+#: ``apps`` (like ``codecontests``, ``codeforces``, ``taco``) to its APPS code checker.
+APPS_DATA_SOURCE = "apps"
 
 
 def keep(tasks: Iterable[Task], band: tuple[float, float] | None = None) -> list[Task]:
@@ -90,20 +102,65 @@ def verl_row(task: Task, index: int) -> dict[str, Any]:
     }
 
 
+def apps_misfit(task: Task) -> str | None:
+    """Why ``task`` cannot be scored in the APPS layout, or ``None`` when it can.
+
+    Function tasks (``fn_name``, one JSON value per argument line) and stdin programs fit.
+    Tool-call tasks do not: the APPS checker compares values and cannot check calls
+    against their declared schemas (export them as ``verl`` with :mod:`adr_graph.reward`).
+    """
+    if task.tools:
+        return "a tool-call task: the APPS checker cannot check calls against tool schemas"
+    return None
+
+
+def apps_row(task: Task, index: int) -> dict[str, Any]:
+    """One verl row in the APPS/TACO layout, for verl's default reward (no adr_graph at
+    train time): ``{"inputs", "outputs"[, "fn_name"]}``, all strings.
+
+    >>> from adr_graph.records import TaskProvenance
+    >>> t = Task(id="t", domain="algorithm", statement="Add.", entry_point="add",
+    ...     reference_solution="def add(a, b): return a + b",
+    ...     tests=[{"input": [1, [2]], "output": [3]}],
+    ...     provenance=TaskProvenance(atom_ids=[], prompt_version="v", model="m"))
+    >>> json.loads(apps_row(t, 0)["reward_model"]["ground_truth"])
+    {'inputs': ['1\n[2]'], 'outputs': ['[3]'], 'fn_name': 'add'}
+    """
+    row = verl_row(task, index)
+    truth: dict[str, Any]
+    if task.io_format == "stdin":
+        truth = {
+            "inputs": [str(t["input"]) for t in task.tests],
+            "outputs": [str(t["output"]) for t in task.tests],
+        }
+    else:
+        truth = {
+            "inputs": ["\n".join(json.dumps(a) for a in t["input"]) for t in task.tests],
+            "outputs": [json.dumps(t["output"]) for t in task.tests],
+            "fn_name": task.entry_point,
+        }
+    row["data_source"] = APPS_DATA_SOURCE
+    row["reward_model"] = {"style": "rule", "ground_truth": json.dumps(truth)}
+    row["extra_info"]["domain"] = task.domain
+    return row
+
+
 def write_jsonl(tasks: Sequence[Task], path: Path) -> int:
     """Write tasks as JSONL atomically; returns the count."""
     atomic_write_text(path, "".join(t.model_dump_json() + "\n" for t in tasks))
     return len(tasks)
 
 
-def write_verl_parquet(tasks: Sequence[Task], path: Path) -> int:
-    """Write verl-style rows as parquet atomically; returns the count."""
+def write_verl_parquet(tasks: Sequence[Task], path: Path, layout: str = "verl") -> int:
+    """Write verl-style rows (``layout`` ``verl``, or ``apps`` for verl's built-in
+    scorer) as parquet atomically; returns the count."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise MissingExtraError("pyarrow", "export") from exc
-    table = pa.Table.from_pylist([verl_row(t, i) for i, t in enumerate(tasks)])
+    make = apps_row if layout == "apps" else verl_row
+    table = pa.Table.from_pylist([make(t, i) for i, t in enumerate(tasks)])
     with atomic_writer(path, "wb") as handle:
         pq.write_table(table, handle)
     return len(tasks)

@@ -54,7 +54,12 @@ def export_cmd(
         Path | None, typer.Argument(help="Verified tasks JSONL; omit to export the graph.")
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="graph (no TASKS), or jsonl | verl for tasks.")
+        str | None,
+        typer.Option(
+            "--format",
+            help="graph (no TASKS), or for tasks: jsonl | verl (score with "
+            "adr_graph.reward) | apps (verl's built-in APPS scorer; no tool-call tasks).",
+        ),
     ] = None,
     keep_band: Annotated[
         str | None, typer.Option("--keep-band", help="Keep difficulty in LOW,HIGH (0..1).")
@@ -75,9 +80,10 @@ def export_cmd(
     """Export verified tasks (jsonl, verl parquet; with their seeds' licenses; near-duplicates
     dropped, closeness to evaluation seeds recorded), or the whole graph of --store."""
     fmt = fmt or ("graph" if tasks is None else "jsonl")
-    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl"):
+    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl", "apps"):
         raise InputError(
-            "use --format graph without TASKS, jsonl or verl with a TASKS file", field="--format"
+            "use --format graph without TASKS, jsonl, verl or apps with a TASKS file",
+            field="--format",
         )
     settings = settings_from(store=store, cache=cache)
     if tasks is not None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from ..embed import Embedder
 from ..errors import InputError
-from ..export import keep, write_jsonl, write_verl_parquet
+from ..export import apps_misfit, keep, write_jsonl, write_verl_parquet
 from ..records import Seed, Task
 from ..screen import screen_tasks
 from ..store.base import GraphStore
@@ -30,7 +30,7 @@ __all__ = [
     "with_seed_licenses",
 ]
 
-TASK_FORMATS = ("jsonl", "verl")
+TASK_FORMATS = ("jsonl", "verl", "apps")
 
 
 def parse_band(value: str | None) -> tuple[float, float] | None:
@@ -97,6 +97,7 @@ class ExportReport(BaseModel):
     duplicates_dropped: int = 0
     contaminated: int = 0  # flagged as close to an evaluation seed
     decontaminated: int = 0  # flagged tasks dropped (``decontaminate``)
+    left_out: int = 0  # tasks the format cannot score (``apps``: tool-call tasks)
 
 
 @dataclass
@@ -140,6 +141,19 @@ def _screened(
     return kept, counts
 
 
+def _fit_for_apps(tasks: list[Task], steps: Steps) -> tuple[list[Task], int]:
+    """The tasks the APPS layout can score; the others are named in a warning."""
+    misfits = [(t, why) for t in tasks if (why := apps_misfit(t))]
+    if misfits:
+        reasons = sorted({why for _, why in misfits})
+        steps.note(
+            f"{len(misfits)} task(s) left out of the apps export ({'; '.join(reasons)}); "
+            "export them with --format verl and score with adr_graph.reward",
+            warning=True,
+        )
+    return [t for t in tasks if not apps_misfit(t)], len(misfits)
+
+
 def export_tasks(
     tasks: Sequence[Task],
     out: Path,
@@ -150,10 +164,11 @@ def export_tasks(
     screen: ScreenOptions | None = None,
     on_progress: OnProgress | None = None,
 ) -> ExportReport:
-    """Write the verified tasks (within ``band`` of difficulty) as ``jsonl`` or ``verl``
-    parquet; with ``store``, each is stamped with its seeds' sources and licenses again
-    (tasks carry them from generation; a task that carries none is counted). With
-    ``screen``, duplicates are dropped and each task carries its screening."""
+    """Write the verified tasks (within ``band`` of difficulty) as ``jsonl``, or as ``verl``
+    or ``apps`` parquet (the APPS layout leaves out tool-call tasks, with a warning); with
+    ``store``, each is stamped with its seeds' sources and licenses again (tasks carry them
+    from generation; a task that carries none is counted). With ``screen``, duplicates are
+    dropped and each task carries its screening."""
     if fmt not in TASK_FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(TASK_FORMATS)}")
     steps = Steps("export", on_progress)
@@ -163,7 +178,10 @@ def export_tasks(
         kept, counts = _screened(kept, screen, steps)
     if store is not None:
         kept = with_seed_licenses(kept, store)
-    count = write_verl_parquet(kept, out) if fmt == "verl" else write_jsonl(kept, out)
+    if fmt == "apps":
+        kept, counts["left_out"] = _fit_for_apps(kept, steps)
+    parquet = fmt in ("verl", "apps")
+    count = write_verl_parquet(kept, out, layout=fmt) if parquet else write_jsonl(kept, out)
     licenses = sorted({lic for t in kept for lic in t.provenance.licenses})
     unlicensed = sum(not t.provenance.licenses for t in kept)
     steps.note(

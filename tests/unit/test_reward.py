@@ -6,6 +6,7 @@ it (``verl/workers/reward_manager/naive.py``: keyword arguments ``data_source``,
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -44,8 +45,8 @@ def score_like_verl(row: dict[str, Any], response: str, **reward_kwargs: Any) ->
     )
 
 
-def sort_row() -> dict[str, Any]:
-    task = Task(
+def sort_task() -> Task:
+    return Task(
         id="sort",
         domain="algorithm",
         statement="Sort the values.",
@@ -58,7 +59,10 @@ def sort_row() -> dict[str, Any]:
             atom_ids=["algorithm/technique/sorting"], prompt_version="p", model="m"
         ),
     )
-    return verl_row(task, 0)
+
+
+def sort_row() -> dict[str, Any]:
+    return verl_row(sort_task(), 0)
 
 
 def fenced(code: str) -> str:
@@ -146,3 +150,91 @@ def test_code_is_extracted_from_the_last_fenced_block() -> None:
     assert extract_code(text) == "last = 2\n"
     assert extract_code("```\nplain = 3\n```") == "plain = 3\n"
     assert extract_code("") is None and extract_code("Sorting is easy.") is None
+
+
+def verl_apps_scorer() -> Any:
+    """verl 0.9.1's own APPS checker, ``verl.utils.reward_score.prime_code.compute_score``:
+    what ``default_compute_score`` calls for ``data_source`` in (codecontests, apps,
+    codeforces, taco) without a SandboxFusion URL (verl/utils/reward_score/__init__.py).
+    Loaded from the installed wheel without running ``verl/__init__`` (which needs ray and
+    torch); ``make test`` installs verl with ``--no-deps``."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("verl")
+    if spec is None or spec.origin is None:
+        if os.environ.get("ADR_GRAPH_REQUIRE_VERL") == "1":
+            pytest.fail("ADR_GRAPH_REQUIRE_VERL=1 but verl is not installed (make test does)")
+        pytest.skip("verl is not installed (make test installs it with --no-deps)")
+    root = Path(spec.origin).parent / "utils" / "reward_score" / "prime_code"
+    name = "verl_prime_code_under_test"
+    if name not in sys.modules:
+        package = importlib.util.spec_from_file_location(
+            name, root / "__init__.py", submodule_search_locations=[str(root)]
+        )
+        assert package is not None and package.loader is not None
+        module = importlib.util.module_from_spec(package)
+        sys.modules[name] = module
+        package.loader.exec_module(module)
+    return sys.modules[name].compute_score
+
+
+def test_verls_own_apps_scorer_scores_an_apps_row() -> None:
+    """The reference scores 1.0 and a mutant less, with no adr_graph code at scoring time.
+    (verl's checker runs the code in a child of this process: it is this test's own
+    handwritten code, never generated code.)"""
+    from adr_graph.export import apps_row
+
+    score = verl_apps_scorer()
+    row = apps_row(sort_task(), 0)
+    assert row["data_source"] == "apps"
+    truth = row["reward_model"]["ground_truth"]
+    good, _ = score(fenced(SORT), truth, continuous=True)
+    bad, _ = score(
+        fenced(SORT.replace("sorted(values)", "sorted(values)[:2]")), truth, continuous=True
+    )
+    assert float(good) == 1.0 and float(bad) < 1.0
+    stdin = apps_row(
+        stdin_task(tests=[{"input": "3\n1 2 4\n", "output": "6\n2.3333333333333335\n"}],
+                   verification=VerificationRecord(verified=True)), 0)  # fmt: skip
+    ok, _ = score(fenced(STDIN_REFERENCE), stdin["reward_model"]["ground_truth"], continuous=True)
+    assert float(ok) == 1.0
+
+
+def test_apps_export_leaves_out_tool_tasks_and_prompts_hold_no_answers(tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    from adr_graph.stages import export_tasks
+
+    calls = [{"name": "get_weather", "arguments": {"city": "Oslo", "days": 1}}]
+    tools = tool_task(tests=[{"input": [{"city": "Oslo", "days": 1}], "output": calls}],
+                      verification=VerificationRecord(verified=True))  # fmt: skip
+    out = tmp_path / "train.parquet"
+    report = export_tasks([sort_task(), tools], out, "apps")
+    assert (report.tasks, report.left_out) == (1, 1)
+    rows = pq.read_table(out).to_pylist()
+    assert [r["data_source"] for r in rows] == ["apps"]
+    verl = tmp_path / "verl.parquet"
+    assert export_tasks([sort_task(), tools], verl, "verl").tasks == 2
+    for row in rows + pq.read_table(verl).to_pylist():
+        prompt = json.dumps(row["prompt"])
+        truth = row["reward_model"]["ground_truth"]
+        assert "return sorted" not in prompt and "plan_calls(request):" not in prompt
+        assert "[1, 2, 3]" not in prompt and "inputs" not in prompt  # no tests, no answers
+        assert "sorted" not in prompt.replace("Sort the values", "")  # no hint of the way
+        assert json.loads(truth)  # the tests are in the ground truth only
+
+
+def test_cli_exports_apps(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyarrow")
+    from tests.unit.test_cli import run_cli
+
+    tasks = tmp_path / "verified.jsonl"
+    tasks.write_text(sort_task().model_dump_json() + "\n")
+    out = tmp_path / "apps.parquet"
+    args = ["export", str(tasks), "--format", "apps", "--out", str(out), "--cache", str(tmp_path)]
+    code, stdout, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["format"] == "apps" and out.is_file()
+    code, _, err = run_cli(capsys, *args[:3], "hf", *args[4:])
+    assert code == 2 and "--format" in err
