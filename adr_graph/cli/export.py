@@ -58,7 +58,8 @@ def export_cmd(
         typer.Option(
             "--format",
             help="graph (no TASKS), or for tasks: jsonl | verl (score with "
-            "adr_graph.reward) | apps (verl's built-in APPS scorer; no tool-call tasks).",
+            "adr_graph.reward) | apps (verl's built-in APPS scorer; no tool-call tasks) | hf "
+            "(a Hugging Face datasets directory).",
         ),
     ] = None,
     keep_band: Annotated[
@@ -73,6 +74,15 @@ def export_cmd(
     embedder: Annotated[
         str, typer.Option("--embedder", help="Statement embeddings for screening: minilm, hashing.")
     ] = "minilm",
+    test_share: Annotated[
+        float,
+        typer.Option(
+            "--test-share",
+            min=0.0,
+            max=0.9,
+            help="hf: about this share of tasks in a test split sharing no atom pair with train.",
+        ),
+    ] = 0.0,
     store: StoreOpt = None,
     cache: CacheOpt = None,
     as_json: JsonOpt = False,
@@ -80,9 +90,9 @@ def export_cmd(
     """Export verified tasks (jsonl, verl parquet; with their seeds' licenses; near-duplicates
     dropped, closeness to evaluation seeds recorded), or the whole graph of --store."""
     fmt = fmt or ("graph" if tasks is None else "jsonl")
-    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl", "apps"):
+    if (tasks is None) != (fmt == "graph") or fmt not in ("graph", "jsonl", "verl", "apps", "hf"):
         raise InputError(
-            "use --format graph without TASKS, jsonl, verl or apps with a TASKS file",
+            "use --format graph without TASKS, jsonl, verl, apps or hf with a TASKS file",
             field="--format",
         )
     settings = settings_from(store=store, cache=cache)
@@ -94,8 +104,9 @@ def export_cmd(
         explicit = store is not None or store_exists(settings)  # tasks carry their licenses
         with open_cli_store(settings) if explicit else nullcontext(None) as opened:
             report = export_tasks(
-                loaded, out, fmt, store=opened, band=band, screen=screen, on_progress=Reporter()
-            )
+                loaded, out, fmt, store=opened, band=band, screen=screen,
+                on_progress=Reporter(), test_share=test_share,
+            )  # fmt: skip
         emb.cache.save()  # the evaluation seeds' statements, embedded once
         if as_json:
             emit_json(report)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from ..embed import Embedder
 from ..errors import InputError
 from ..export import apps_misfit, keep, write_jsonl, write_verl_parquet
+from ..export_hf import write_hf_dataset
 from ..records import Seed, Task
 from ..screen import screen_tasks
 from ..store.base import GraphStore
@@ -30,7 +31,7 @@ __all__ = [
     "with_seed_licenses",
 ]
 
-TASK_FORMATS = ("jsonl", "verl", "apps")
+TASK_FORMATS = ("jsonl", "verl", "apps", "hf")
 
 
 def parse_band(value: str | None) -> tuple[float, float] | None:
@@ -98,6 +99,7 @@ class ExportReport(BaseModel):
     contaminated: int = 0  # flagged as close to an evaluation seed
     decontaminated: int = 0  # flagged tasks dropped (``decontaminate``)
     left_out: int = 0  # tasks the format cannot score (``apps``: tool-call tasks)
+    splits: dict[str, int] = {}  # ``hf``: rows per split
 
 
 @dataclass
@@ -163,12 +165,15 @@ def export_tasks(
     band: tuple[float, float] | None = None,
     screen: ScreenOptions | None = None,
     on_progress: OnProgress | None = None,
+    test_share: float = 0.0,
+    seed: int = 0,
 ) -> ExportReport:
     """Write the verified tasks (within ``band`` of difficulty) as ``jsonl``, or as ``verl``
     or ``apps`` parquet (the APPS layout leaves out tool-call tasks, with a warning); with
     ``store``, each is stamped with its seeds' sources and licenses again (tasks carry them
     from generation; a task that carries none is counted). With ``screen``, duplicates are
-    dropped and each task carries its screening."""
+    dropped and each task carries its screening. ``hf`` writes a ``datasets`` directory,
+    with a ``test`` split of about ``test_share`` that shares no atom pair with ``train``."""
     if fmt not in TASK_FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(TASK_FORMATS)}")
     steps = Steps("export", on_progress)
@@ -180,8 +185,14 @@ def export_tasks(
         kept = with_seed_licenses(kept, store)
     if fmt == "apps":
         kept, counts["left_out"] = _fit_for_apps(kept, steps)
-    parquet = fmt in ("verl", "apps")
-    count = write_verl_parquet(kept, out, layout=fmt) if parquet else write_jsonl(kept, out)
+    splits: dict[str, int] = {}
+    if fmt == "hf":
+        splits = write_hf_dataset(kept, out, test_share=test_share, seed=seed)
+        count = sum(splits.values())
+    elif fmt in ("verl", "apps"):
+        count = write_verl_parquet(kept, out, layout=fmt)
+    else:
+        count = write_jsonl(kept, out)
     licenses = sorted({lic for t in kept for lic in t.provenance.licenses})
     unlicensed = sum(not t.provenance.licenses for t in kept)
     steps.note(
@@ -200,6 +211,7 @@ def export_tasks(
         tasks=count,
         licenses=licenses,
         without_license=unlicensed,
+        splits=splits,
         **counts,
     )
 
