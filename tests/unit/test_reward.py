@@ -238,3 +238,24 @@ def test_cli_exports_apps(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> 
     assert json.loads(stdout)["format"] == "apps" and out.is_file()
     code, _, err = run_cli(capsys, *args[:3], "hf", *args[4:])
     assert code == 2 and "--format" in err
+
+
+def test_openrlhf_loads_the_reward_file_and_scores() -> None:
+    """Loaded as OpenRLHF 0.11 loads a ``.py`` --remote_rm_url (importlib from the file,
+    ``reward_func(queries, prompts, labels)``, openrlhf/utils/agent.py)."""
+    import importlib.util
+
+    import adr_graph.reward_openrlhf as shipped
+
+    spec = importlib.util.spec_from_file_location("reward_func", shipped.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = sort_row()
+    prompt = row["prompt"][0]["content"]
+    label = row["reward_model"]["ground_truth"]
+    out = module.reward_func(
+        [prompt + fenced(SORT), prompt + "no idea"], [prompt, prompt], [label, label]
+    )
+    assert [float(x) for x in out["rewards"]] == [1.0, 0.0]
+    assert [float(x) for x in out["extra_logs"]["tests_passed"]] == [4.0, 0.0]
