@@ -18,6 +18,7 @@ from adr_graph.export import verl_row
 from adr_graph.generate.harness import MARKER
 from adr_graph.records import Task, TaskProvenance, VerificationRecord
 from adr_graph.reward import compute_score, extract_code
+from tests.unit.test_sandbox import fusion_url  # noqa: F401  (scripted SandboxFusion)
 from tests.unit.test_stdin_tasks import REFERENCE as STDIN_REFERENCE
 from tests.unit.test_stdin_tasks import stdin_task
 from tests.unit.test_tool_tasks import REFERENCE as TOOL_REFERENCE
@@ -259,3 +260,15 @@ def test_openrlhf_loads_the_reward_file_and_scores() -> None:
     )
     assert [float(x) for x in out["rewards"]] == [1.0, 0.0]
     assert [float(x) for x in out["extra_logs"]["tests_passed"]] == [4.0, 0.0]
+
+
+def test_a_sandboxfusion_url_sends_the_run_there(fusion_url: str) -> None:  # noqa: F811
+    """With ``sandbox_url`` the program goes to that server (here a scripted one whose
+    answer carries no result line: score 0 with the reason, no exception)."""
+    from tests.unit.test_sandbox import _FakeFusion
+
+    result = score_like_verl(sort_row(), fenced(SORT), sandbox_url=fusion_url)
+    assert (result["score"], result["status"]) == (0.0, "error")
+    assert "HarnessError" in result["reason"]
+    sent = _FakeFusion.received[-1]
+    assert "def solve(values)" in sent["code"] and "inputs.json" in sent["files"]
