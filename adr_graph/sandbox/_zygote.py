@@ -220,13 +220,18 @@ class Zygote:
         }
         ends = [os.pipe() for _ in range(3)]  # stdin, stdout, stderr
         theirs = [ends[0][0], ends[1][1], ends[2][1]]
+        ours = [ends[0][1], ends[1][0], ends[2][0]]
         try:
             self._hand_over(header, theirs, lim.max_processes + 1)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
         finally:
             for fd in theirs:
                 os.close(fd)
         data = request.stdin.encode()
-        pipes = Pipes.from_fds(ends[0][1], ends[1][0], ends[2][0], data, lim.output_bytes)
+        pipes = Pipes.from_fds(ours[0], ours[1], ours[2], data, lim.output_bytes)
         deadline = time.monotonic() + lim.wall_seconds + _REPLY_GRACE
         assert self._sock is not None
         answered = pipes.pump_until_readable(self._sock.fileno(), deadline)

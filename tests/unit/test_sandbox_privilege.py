@@ -284,3 +284,17 @@ def test_zygote_above_its_rss_bound_is_replaced() -> None:
         outs = [box.run(RunRequest(code="print('x')")).stdout for _ in range(3)]
         starts = [z.starts for z in box._zygotes._made] if box._zygotes else []
     assert outs == ["x\n"] * 3 and starts == [3]
+
+
+def test_a_zygote_that_cannot_start_falls_back_cold_without_leaks() -> None:
+    from dataclasses import replace
+
+    with LocalSandbox(workers=1) as box:
+        if box.mode != "zygote" or box._zygotes is None:
+            pytest.skip("no zygote on this host")
+        box._zygotes.settings = replace(box._zygotes.settings, python="/nonexistent/python")
+        fds = len(os.listdir("/proc/self/fd"))
+        result = box.run(RunRequest(code="print('cold')"))
+        assert (result.status, result.stdout) == ("ok", "cold\n")
+        assert box.mode == "cold"  # said once in the log, then every run goes cold
+        assert len(os.listdir("/proc/self/fd")) == fds
