@@ -124,7 +124,7 @@ def apps_row(task: Task, index: int) -> dict[str, Any]:
     ...     tests=[{"input": [1, [2]], "output": [3]}],
     ...     provenance=TaskProvenance(atom_ids=[], prompt_version="v", model="m"))
     >>> json.loads(apps_row(t, 0)["reward_model"]["ground_truth"])
-    {'inputs': ['1\n[2]'], 'outputs': ['[3]'], 'fn_name': 'add'}
+    {'inputs': ['1\\n[2]'], 'outputs': ['[3]'], 'fn_name': 'add'}
     """
     row = verl_row(task, index)
     truth: dict[str, Any]
