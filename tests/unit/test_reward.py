@@ -153,14 +153,18 @@ def test_code_is_extracted_from_the_last_fenced_block() -> None:
     assert extract_code("") is None and extract_code("Sorting is easy.") is None
 
 
-def verl_apps_scorer() -> Any:
-    """verl 0.9.1's own APPS checker, ``verl.utils.reward_score.prime_code.compute_score``:
-    what ``default_compute_score`` calls for ``data_source`` in (codecontests, apps,
-    codeforces, taco) without a SandboxFusion URL (verl/utils/reward_score/__init__.py).
-    Loaded from the installed wheel without running ``verl/__init__`` (which needs ray and
-    torch); ``make test`` installs verl with ``--no-deps``."""
+@pytest.fixture()
+def default_compute_score() -> Any:
+    """verl 0.9.1's own ``verl.utils.reward_score.default_compute_score``, the scorer
+    verl uses when no custom reward is set; for ``data_source`` in (codecontests, apps,
+    codeforces, taco) without a SandboxFusion URL it runs ``prime_code``. Imported from the
+    installed wheel with ``verl`` and ``verl.utils`` as bare namespace packages, so their
+    ``__init__`` files (ray, torch, tensordict) do not run; every module the scorer uses is
+    verl's own file. ``make test`` installs verl with ``--no-deps``."""
+    import importlib
     import importlib.util
     import sys
+    import types
     from pathlib import Path
 
     spec = importlib.util.find_spec("verl")
@@ -168,39 +172,38 @@ def verl_apps_scorer() -> Any:
         if os.environ.get("ADR_GRAPH_REQUIRE_VERL") == "1":
             pytest.fail("ADR_GRAPH_REQUIRE_VERL=1 but verl is not installed (make test does)")
         pytest.skip("verl is not installed (make test installs it with --no-deps)")
-    root = Path(spec.origin).parent / "utils" / "reward_score" / "prime_code"
-    name = "verl_prime_code_under_test"
-    if name not in sys.modules:
-        package = importlib.util.spec_from_file_location(
-            name, root / "__init__.py", submodule_search_locations=[str(root)]
-        )
-        assert package is not None and package.loader is not None
-        module = importlib.util.module_from_spec(package)
-        sys.modules[name] = module
-        package.loader.exec_module(module)
-    return sys.modules[name].compute_score
+    root = Path(spec.origin).parent
+    saved = {k: v for k, v in sys.modules.items() if k == "verl" or k.startswith("verl.")}
+    for name, path in (("verl", root), ("verl.utils", root / "utils")):
+        package = types.ModuleType(name)
+        package.__path__ = [str(path)]
+        sys.modules[name] = package
+    try:
+        yield importlib.import_module("verl.utils.reward_score").default_compute_score
+    finally:
+        for name in [k for k in sys.modules if k == "verl" or k.startswith("verl.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
-def test_verls_own_apps_scorer_scores_an_apps_row() -> None:
+def test_verls_own_default_scorer_scores_an_apps_row(default_compute_score: Any) -> None:
     """The reference scores 1.0 and a mutant less, with no adr_graph code at scoring time.
     (verl's checker runs the code in a child of this process: it is this test's own
     handwritten code, never generated code.)"""
     from adr_graph.export import apps_row
 
-    score = verl_apps_scorer()
     row = apps_row(sort_task(), 0)
     assert row["data_source"] == "apps"
     truth = row["reward_model"]["ground_truth"]
-    good, _ = score(fenced(SORT), truth, continuous=True)
-    bad, _ = score(
-        fenced(SORT.replace("sorted(values)", "sorted(values)[:2]")), truth, continuous=True
-    )
+    mutant = SORT.replace("sorted(values)", "sorted(values)[:2]")
+    good = default_compute_score(row["data_source"], fenced(SORT), truth)
+    bad = default_compute_score(row["data_source"], fenced(mutant), truth)
     assert float(good) == 1.0 and float(bad) < 1.0
     stdin = apps_row(
         stdin_task(tests=[{"input": "3\n1 2 4\n", "output": "6\n2.3333333333333335\n"}],
                    verification=VerificationRecord(verified=True)), 0)  # fmt: skip
-    ok, _ = score(fenced(STDIN_REFERENCE), stdin["reward_model"]["ground_truth"], continuous=True)
-    assert float(ok) == 1.0
+    truth = stdin["reward_model"]["ground_truth"]
+    assert float(default_compute_score("apps", fenced(STDIN_REFERENCE), truth)) == 1.0
 
 
 def test_apps_export_leaves_out_tool_tasks_and_prompts_hold_no_answers(tmp_path: Any) -> None:
@@ -237,7 +240,7 @@ def test_cli_exports_apps(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> 
     code, stdout, err = run_cli(capsys, *args, "--json")
     assert code == 0, err
     assert json.loads(stdout)["format"] == "apps" and out.is_file()
-    code, _, err = run_cli(capsys, *args[:3], "hf", *args[4:])
+    code, _, err = run_cli(capsys, *args[:3], "arrow", *args[4:])
     assert code == 2 and "--format" in err
 
 
