@@ -329,7 +329,8 @@ def canonicalise(
         raise ValueError("need 0 <= similar_low <= merge_threshold")
     groups: dict[tuple[str, str], list[Atom]] = defaultdict(list)
     for atom in store.iter_atoms():
-        groups[(atom.domain, atom.slot)].append(atom)
+        if atom.level == 0:  # groups and areas of the hierarchy are never merged
+            groups[(atom.domain, atom.slot)].append(atom)
     report = CanonicalReport()
     hits0, misses0 = getattr(embedder, "hits", 0), getattr(embedder, "misses", 0)
     for key in sorted(groups):

@@ -23,6 +23,7 @@ from pydantic import (
 
 __all__ = [
     "DOMAINS",
+    "DIRECTED_EDGE_TYPES",
     "EDGE_TYPES",
     "Atom",
     "AtomCandidate",
@@ -233,14 +234,21 @@ class Atom(_Record):
     frequency: int = Field(default=0, ge=0)
     extractors: list[str] = Field(default_factory=list)
     merged_from: list[MergeEvidence] = Field(default_factory=list)
+    #: 0: a fine atom that seeds hold; 1: a group of fine atoms; 2: an area of groups
+    #: (groups and areas come from ``schema/hierarchy`` and are linked by ``IS_A`` edges)
+    level: int = Field(default=0, ge=0, le=2)
 
 
 #: Typed atom-atom relationships a store keeps besides derived co-occurrence.
-EDGE_TYPES: tuple[str, ...] = ("SIMILAR", "INCOMPATIBLE")
+EDGE_TYPES: tuple[str, ...] = ("SIMILAR", "INCOMPATIBLE", "IS_A")
+#: Edge types whose direction means something: ``IS_A`` runs from the finer atom to the
+#: coarser one; the others are stored with ``a < b``.
+DIRECTED_EDGE_TYPES: frozenset[str] = frozenset({"IS_A"})
 
 
 class AtomEdge(_Record):
-    """A typed, undirected atom-atom edge; ``(a, b, type)`` is its key, with ``a < b``."""
+    """A typed atom-atom edge; ``(a, b, type)`` is its key. Undirected types are stored
+    with ``a < b``; an ``IS_A`` edge runs from ``a`` (finer) to ``b`` (coarser)."""
 
     a: str
     b: str
@@ -256,7 +264,7 @@ class AtomEdge(_Record):
             raise ValueError(f"edge type {self.type!r} is not one of {', '.join(EDGE_TYPES)}")
         if self.a == self.b:
             raise ValueError("an edge needs two different atoms")
-        if self.b < self.a:
+        if self.b < self.a and self.type not in DIRECTED_EDGE_TYPES:
             self.a, self.b = self.b, self.a
         return self
 

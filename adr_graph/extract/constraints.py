@@ -1,10 +1,14 @@
 """Constraint phrases from statement text: size bounds, value ranges, complexity.
 
 Bounds are bucketed to the nearest power of ten so that ``5 * 10^4`` and ``10^5``
-become one atom.
+become one atom; big-O bounds become canonical classes over ``n, m, k, V, E, h``
+(:func:`~adr_graph.extract.complexity.canonical_big_o`), so no atom is named after a
+statement's variables.
 
 >>> find_constraints("- 1 <= nums.length <= 10^5\\n- -10^9 <= nums[i] <= 10^9")
 ['input size up to 1e5', 'values up to 1e9', 'negative values allowed']
+>>> find_constraints("Follow up: O(nums1.length + nums2.length) time, O(rowIndex) extra space")
+['time complexity O(n + m)', 'space complexity O(n)']
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import ast
 import html
 import math
 import re
+
+from adr_graph.extract.complexity import canonical_big_o
 
 __all__ = ["find_constraints", "normalise_math_text", "parse_bound"]
 
@@ -90,9 +96,12 @@ def _bounds(text: str) -> list[tuple[str, float, float | None]]:
 
 
 def _complexities(text: str) -> list[str]:
+    """Stated complexity bounds as canonical classes; unparsable ones give no atom."""
     names = []
     for match in _BIG_O_RE.finditer(text):
-        inner = re.sub(r"\s+", " ", match.group(1)).strip()
+        inner = canonical_big_o(re.sub(r"\s+", " ", match.group(1)).strip())
+        if inner is None:
+            continue
         before = text[max(0, match.start() - 40) : match.start()].lower()
         after = text[match.end() : match.end() + 20].lower()
         kind = "space" if re.search(r"space|memory", before + " " + after) else "time"

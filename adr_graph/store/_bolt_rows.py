@@ -31,6 +31,7 @@ def atom_row(atom: Atom) -> dict[str, Any]:
         "embedder": atom.embedder,
         "merged_from": json.dumps([m.model_dump() for m in atom.merged_from]),
         "merged_count": len(atom.merged_from),
+        "level": atom.level,
     }
 
 
@@ -48,6 +49,7 @@ def atom_from_props(props: dict[str, Any], frequency: int) -> Atom:
         embedder=props.get("embedder"),
         frequency=frequency,
         merged_from=[MergeEvidence.model_validate(m) for m in merged],
+        level=int(props.get("level") or 0),
     )
 
 

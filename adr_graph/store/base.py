@@ -44,7 +44,9 @@ class SlotStats(BaseModel):
 
 class DomainStats(BaseModel):
     seeds: int = 0
+    #: fine atoms (held by seeds); ``groups`` counts the hierarchy's groups and areas
     atoms: int = 0
+    groups: int = 0
     slots: dict[str, SlotStats] = Field(default_factory=dict)
 
 

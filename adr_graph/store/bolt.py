@@ -333,7 +333,7 @@ class Neo4jStore:
     def projection(self) -> Projection:
         """Sparse incidence and co-occurrence matrices (cached until the next write)."""
         if self._projection is None:
-            atom_ids = sorted(a.id for a in self.iter_atoms())
+            atom_ids = sorted(a.id for a in self.iter_atoms() if a.level == 0)
             members = {row.seed_id: row.atom_ids for row in self.iter_memberships()}
             self._projection = build_projection(atom_ids, members)
         return self._projection
@@ -348,6 +348,9 @@ class Neo4jStore:
         embedded = merged = 0
         for r in self.db.read(q.STATS_SLOTS):
             dom = domains.setdefault(r["domain"], DomainStats())
+            if int(r["level"] or 0) > 0:
+                dom.groups += int(r["atoms"])
+                continue
             dom.slots[r["slot"]] = SlotStats(
                 atoms=int(r["atoms"]), memberships=int(r["memberships"])
             )

@@ -37,7 +37,7 @@ __all__ = [
 LABELS: frozenset[str] = frozenset({"Atom", "Seed", "Task"})
 REL_TYPES: frozenset[str] = frozenset({"HAS_ATOM", "CO_OCCURS", "COMBINES", *EDGE_TYPES})
 PROPERTIES: frozenset[str] = frozenset(
-    {"id", "domain", "slot", "name", "source", "license", "count", "pmi", "npmi", "score"}
+    {"id", "domain", "slot", "name", "source", "license", "count", "pmi", "npmi", "score", "level"}
 )
 
 
@@ -101,7 +101,8 @@ UNWIND $rows AS r
 MERGE (a:Atom {id: r.id})
 SET a.domain = r.domain, a.slot = r.slot, a.name = r.name, a.description = r.description,
     a.aliases = r.aliases, a.extractors = r.extractors, a.embedding = r.embedding,
-    a.embedder = r.embedder, a.merged_from = r.merged_from, a.merged_count = r.merged_count
+    a.embedder = r.embedder, a.merged_from = r.merged_from, a.merged_count = r.merged_count,
+    a.level = r.level
 """
 
 EXISTING_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) RETURN a.id AS id"
@@ -247,7 +248,8 @@ STATS_SLOTS = """
 MATCH (a:Atom)
 OPTIONAL MATCH (a)<-[h:HAS_ATOM]-(:Seed)
 WITH a, count(h) AS freq
-RETURN a.domain AS domain, a.slot AS slot, count(a) AS atoms, sum(freq) AS memberships,
+RETURN a.domain AS domain, a.slot AS slot, coalesce(a.level, 0) AS level, count(a) AS atoms,
+       sum(freq) AS memberships,
        sum(CASE WHEN a.embedding IS NULL THEN 0 ELSE 1 END) AS embedded,
        sum(coalesce(a.merged_count, 0)) AS merged
 """

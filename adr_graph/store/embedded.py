@@ -210,7 +210,11 @@ class EmbeddedStore:
     def projection(self) -> Projection:
         """Sparse incidence and co-occurrence matrices (cached until the next write)."""
         if self._projection is None:
-            atom_ids = [n[1] for n, d in self.graph.nodes(data=True) if d["label"] == ATOM]
+            atom_ids = [
+                n[1]
+                for n, d in self.graph.nodes(data=True)
+                if d["label"] == ATOM and d["record"].level == 0
+            ]
             members = {
                 n[1]: self.seed_atoms(n[1])
                 for n, d in self.graph.nodes(data=True)
@@ -261,6 +265,9 @@ class EmbeddedStore:
             embedded += atom.embedding is not None
             merged += len(atom.merged_from)
             dom = domains.setdefault(atom.domain, DomainStats())
+            if atom.level > 0:
+                dom.groups += 1
+                continue
             slot = dom.slots.setdefault(atom.slot, SlotStats())
             dom.atoms += 1
             slot.atoms += 1

@@ -1,0 +1,152 @@
+"""Write the hierarchy into a store: group and area atoms, ``IS_A`` edges, and a report.
+
+>>> from adr_graph.records import Atom
+>>> from adr_graph.store import EmbeddedStore, SeedAtoms
+>>> store = EmbeddedStore(None)
+>>> _ = store.upsert_atoms([Atom(id="algorithm/technique/dijkstra", domain="algorithm",
+...                              slot="technique", name="dijkstra")])
+>>> _ = store.set_memberships([SeedAtoms(seed_id="s", domain="algorithm", source="t",
+...                                      atom_ids=["algorithm/technique/dijkstra"])])
+>>> report = build_hierarchy(store)
+>>> report.domains["algorithm"].placed_share, report.domains["algorithm"].depth
+(1.0, 2)
+>>> [e.b for e in store.iter_edges("IS_A")][0]
+'algorithm/technique/group:shortest-paths'
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ..records import Atom
+from ..store.base import GraphStore
+from .plan import EDGE_SOURCE, HierarchyPlan, plan_hierarchy
+from .spec import load_hierarchies
+
+__all__ = ["DomainHierarchyReport", "HierarchyReport", "build_hierarchy", "hierarchy_depth"]
+
+
+class DomainHierarchyReport(BaseModel):
+    fine_atoms: int
+    groups: int
+    areas: int
+    is_a_edges: int
+    #: share of fine atoms with a parent group
+    placed_share: float
+    depth: int
+    placed_by: dict[str, int] = Field(default_factory=dict)
+    #: fine atoms no rule placed (at most 20 named)
+    unplaced: list[str] = Field(default_factory=list)
+    unplaced_count: int = 0
+    #: share of fine atoms with a parent, per slot
+    per_slot: dict[str, float] = Field(default_factory=dict)
+
+
+class HierarchyReport(BaseModel):
+    domains: dict[str, DomainHierarchyReport] = Field(default_factory=dict)
+
+
+def _capability(store: GraphStore, atoms: dict[str, Atom], slot_pairs: set[tuple[str, str]]):
+    """Per fine atom of a slot with a ``capability_slot``: the names of that slot's atoms
+    its seeds hold, counted."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    if not slot_pairs:
+        return out
+    for row in store.iter_memberships():
+        held = [atoms[a] for a in row.atom_ids if a in atoms]
+        for slot, target in slot_pairs:
+            names = [a.name for a in held if a.slot == target]
+            for atom in held:
+                if atom.slot == slot:
+                    out[atom.id].update(names)
+    return out
+
+
+def _with_centroids(plan: HierarchyPlan, atoms: dict[str, Atom]) -> list[Atom]:
+    """Group and area atoms carrying the normalised mean embedding of their fine atoms."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for edge in plan.edges:
+        children[edge.b].append(edge.a)
+
+    def leaves(node: str) -> list[str]:
+        kids = children.get(node, [])
+        return [x for k in kids for x in (leaves(k) if k in children else [k])]
+
+    out = []
+    for gid, group in plan.groups.items():
+        vectors = [atoms[a].embedding for a in leaves(gid) if a in atoms]
+        if vectors and all(v is not None for v in vectors) and len({len(v) for v in vectors}) == 1:
+            mean = np.mean(np.array(vectors, dtype=np.float64), axis=0)
+            norm = float(np.linalg.norm(mean)) or 1.0
+            embedder = next(iter(atoms[a].embedder for a in leaves(gid) if a in atoms))
+            group = group.model_copy(
+                update={"embedding": [float(x) for x in mean / norm], "embedder": embedder}
+            )
+        out.append(group)
+    return out
+
+
+def hierarchy_depth(plan: HierarchyPlan) -> int:
+    """Longest ``IS_A`` chain in the plan (edges), 0 when there is none."""
+    parents: dict[str, list[str]] = defaultdict(list)
+    for edge in plan.edges:
+        parents[edge.a].append(edge.b)
+
+    def height(node: str) -> int:
+        return max((1 + height(p) for p in parents.get(node, [])), default=0)
+
+    return max((height(node) for node in parents), default=0)
+
+
+def _report(plan: HierarchyPlan, fine: list[Atom]) -> DomainHierarchyReport:
+    unplaced = set(plan.unplaced)
+    per_slot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for atom in fine:
+        per_slot[atom.slot][0] += atom.id not in unplaced
+        per_slot[atom.slot][1] += 1
+    return DomainHierarchyReport(
+        fine_atoms=len(fine),
+        groups=sum(1 for a in plan.groups.values() if a.level == 1),
+        areas=sum(1 for a in plan.groups.values() if a.level == 2),
+        is_a_edges=len(plan.edges),
+        placed_share=round(1 - len(unplaced) / len(fine), 4) if fine else 0.0,
+        depth=hierarchy_depth(plan),
+        placed_by=dict(plan.placed_by),
+        unplaced=sorted(unplaced)[:20],
+        unplaced_count=len(unplaced),
+        per_slot={s: round(p / n, 4) for s, (p, n) in sorted(per_slot.items())},
+    )
+
+
+def build_hierarchy(store: GraphStore) -> HierarchyReport:
+    """Place every fine atom of the store and write groups, areas and ``IS_A`` edges.
+
+    Earlier ``IS_A`` edges made by this module are replaced; the caller commits.
+    """
+    specs = load_hierarchies()
+    atoms = {a.id: a for a in store.iter_atoms()}
+    pairs = {
+        (slot, spec.capability_slot)
+        for d in specs.values()
+        for slot, spec in d.slots.items()
+        if spec.capability_slot
+    }
+    capability = _capability(store, atoms, pairs)
+    by_domain: dict[str, list[Atom]] = defaultdict(list)
+    for atom in atoms.values():
+        if atom.level == 0:
+            by_domain[atom.domain].append(atom)
+    old = [e for e in store.iter_edges("IS_A") if e.source == EDGE_SOURCE]
+    store.delete_edges(old)
+    report = HierarchyReport()
+    for domain, fine in sorted(by_domain.items()):
+        if domain not in specs:
+            continue
+        plan = plan_hierarchy(fine, specs[domain], capability=capability)
+        store.upsert_atoms(_with_centroids(plan, atoms))
+        store.upsert_edges(plan.edges)
+        report.domains[domain] = _report(plan, fine)
+    return report
