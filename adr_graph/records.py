@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 __all__ = [
-    "DOMAINS",
     "DIRECTED_EDGE_TYPES",
+    "DOMAINS",
     "EDGE_TYPES",
     "Atom",
     "AtomCandidate",

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .._io import parse_record
 from ..errors import InputError
+from ..hierarchy.grain import GRAINS, store_at_grain
 from ..records import AtomSet
 from ..reports.coverage import CoverageTable
 from ..sample import COMPATIBILITY_KINDS, STRATEGIES, compatibility_summary, model_from_store
@@ -61,10 +62,21 @@ def sample_cmd(
             help="learned (fitted on the store, cached per store content) or hand (baseline).",
         ),
     ] = "learned",
+    grain: Annotated[
+        str,
+        typer.Option(
+            "--grain",
+            help="fine (the atoms seeds hold) or coarse (their groups, from schema/hierarchy).",
+        ),
+    ] = "fine",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sample rarely-combined but compatible atom sets (or a baseline) from the graph."""
+    if grain not in GRAINS:
+        raise InputError(
+            f"unknown grain {grain!r}; choose from {', '.join(GRAINS)}", field="--grain"
+        )
     if strategy not in STRATEGIES:
         raise InputError(
             f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}",
@@ -81,7 +93,7 @@ def sample_cmd(
     earlier = [s for path in history or [] for s in read_sets(path)]
     with open_cli_store(settings) as opened, err.status("building the pair model"):
         model = model_from_store(
-            opened,
+            store_at_grain(opened, grain),
             history=earlier,
             compatibility=compatibility,
             cache_dir=settings.layout.learned_dir,
@@ -115,6 +127,7 @@ def sample_cmd(
     if as_json:
         payload: dict[str, object] = {
             "strategy": strategy,
+            "grain": grain,
             "seed": seed,
             "count": len(sets),
             "requested": n,

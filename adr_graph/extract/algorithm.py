@@ -16,7 +16,7 @@ from typing import Any
 
 from adr_graph.extract.constraints import find_constraints, normalise_math_text
 from adr_graph.extract.found import Found
-from adr_graph.extract.lexicon import pick_labels
+from adr_graph.extract.lexicon import best_keyword, pick_labels
 from adr_graph.extract.patterns import TECHNIQUE_ORDER, detect_techniques, has_loop
 from adr_graph.extract.pycode import (
     CodeFacts,
@@ -172,6 +172,18 @@ def _io_format(seed: Seed, facts: CodeFacts | None) -> Found:
     return Found("io_format", "function arguments and return", "arguments in, return value out")
 
 
+def _scenario_atoms(text: str) -> list[Found]:
+    """The statement's strongest subject word under each keyword family picked (the fine
+    scenario atom), or the family itself when only weak or pattern keywords matched."""
+    labels = pick_labels(text, SCENARIOS) or [FALLBACK_SCENARIO]
+    out = []
+    for label in labels:
+        strong = SCENARIOS[label][0] if label in SCENARIOS else ()
+        word = best_keyword(text, strong)
+        out.append(Found("scenario", word or label, f"keywords of {label!r} in the statement"))
+    return out
+
+
 def _statement_text(seed: Seed) -> str:
     parts = [seed.statement]
     for key in ("constraints", "io_spec"):
@@ -239,8 +251,7 @@ def extract_algorithm(seed: Seed) -> list[Found]:
         found.append(Found("technique", "iteration", "no specific technique recognised"))
     found = sorted(found, key=_specificity)
     scenario_text = " ".join([str(seed.metadata.get("title") or ""), text])
-    scenarios = pick_labels(scenario_text, SCENARIOS) or [FALLBACK_SCENARIO]
-    found += [Found("scenario", s, "keywords in the statement") for s in scenarios]
+    found += _scenario_atoms(scenario_text)
     found += _constraint_atoms(seed, text)
     found.append(_io_format(seed, facts))
     return found

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "Lexicon",
+    "best_keyword",
     "pick_labels",
     "rank_labels",
 ]
@@ -53,3 +54,21 @@ def pick_labels(
         return []
     best = ranked[0][1]
     return [label for label, s in ranked[:limit] if s >= runner_up * best]
+
+
+def best_keyword(text: str, keywords: tuple[str, ...]) -> str | None:
+    """The plain (non-regex) keyword with the most hits in ``text``; ties keep list order.
+
+    >>> best_keyword("A palindrome is a string that reads the same; check the string.",
+    ...              ("string", "palindrome", "parenthes[ie]s"))
+    'string'
+    """
+    lowered = text.lower()
+    best, best_hits = None, 0
+    for word in keywords:
+        if not re.fullmatch(r"[a-z0-9 '-]+", word):
+            continue
+        hits = _hits(lowered, (word,))
+        if hits > best_hits:
+            best, best_hits = word, hits
+    return best

@@ -35,6 +35,7 @@ __all__ = [
     "Mismatch",
     "QualityReport",
     "load_gold",
+    "rolled_up",
     "score_extractor",
     "score_sets",
 ]
@@ -179,10 +180,33 @@ def _predicted(seed: Seed, extractor: Extractor, schema: ElementSchema) -> dict[
     return found
 
 
+def rolled_up(domain: str, slot: str, gold: Iterable[str], predicted: Iterable[str]) -> list[str]:
+    """Predicted names, each replaced by its hierarchy group when the gold names that group
+    and not the fine atom itself (gold is labelled at the group grain; ``schema/hierarchy``).
+
+    >>> rolled_up("algorithm", "scenario", ["geometry"], ["triangle", "palindrome"])
+    ['geometry', 'palindrome']
+    """
+    from ..hierarchy import hierarchy_spec
+
+    wanted = {slugify(g) for g in gold}
+    try:
+        spec = hierarchy_spec(domain)
+    except KeyError:
+        return list(predicted)
+    out = []
+    for name in predicted:
+        placed = None if slugify(name) in wanted else spec.place(slot, name)
+        out.append(placed[0] if placed and slugify(placed[0]) in wanted else name)
+    return out
+
+
 def _score_item(item: GoldItem, predicted: Mapping[str, list[str]], report: QualityReport) -> None:
     domain = item.seed.domain
     for slot in sorted(set(item.gold) | set(predicted)):
-        hit, missed, extra = score_sets(item.gold.get(slot, []), predicted.get(slot, []))
+        gold = item.gold.get(slot, [])
+        guessed = rolled_up(domain, slot, gold, predicted.get(slot, []))
+        hit, missed, extra = score_sets(gold, guessed)
         counts = (len(hit), len(extra), len(missed))
         report.overall.add(*counts)
         report.per_domain.setdefault(domain, Counts()).add(*counts)

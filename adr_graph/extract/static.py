@@ -21,6 +21,7 @@ from adr_graph.extract.algorithm import extract_algorithm
 from adr_graph.extract.data_science import extract_data_science
 from adr_graph.extract.found import Found
 from adr_graph.extract.tool_usage import extract_tool_usage
+from adr_graph.hierarchy.describe import describe_atom
 from adr_graph.records import AtomCandidate, ElementSchema, Seed, slugify
 
 __all__ = ["EXTRACTOR_NAME", "extract_many", "extract_static"]
@@ -53,7 +54,8 @@ def _candidates(found: Iterable[Found], schema: ElementSchema) -> list[AtomCandi
         if item.slot not in order or not name or key in seen:
             continue
         seen.add(key)
-        description = " ".join(item.description.split())[:_DESCRIPTION_LIMIT]
+        reason = " ".join(item.description.split())
+        description = describe_atom(schema.domain, item.slot, name, reason)[:_DESCRIPTION_LIMIT]
         candidate = AtomCandidate(
             slot=item.slot, name=name, description=description, extractor=EXTRACTOR_NAME
         )

@@ -170,6 +170,8 @@ def _tools(metadata: dict[str, Any], used: set[str]) -> list[Found]:
         name = str(func.get("name") or "").strip()
         if name:
             desc = " ".join(str(func.get("description") or "").split())
+            # BFCL's multi-turn specs open with the API's shared blurb; keep the tool's own part
+            desc = desc.rsplit("Tool description:", 1)[-1].strip()
             found.append(Found("tool", name, desc[:_DESCRIPTION_LIMIT]))
     return found
 

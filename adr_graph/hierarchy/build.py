@@ -77,8 +77,9 @@ def _with_centroids(plan: HierarchyPlan, atoms: dict[str, Atom]) -> list[Atom]:
 
     out = []
     for gid, group in plan.groups.items():
-        vectors = [atoms[a].embedding for a in leaves(gid) if a in atoms]
-        if vectors and all(v is not None for v in vectors) and len({len(v) for v in vectors}) == 1:
+        found = [atoms[a].embedding for a in leaves(gid) if a in atoms]
+        vectors = [v for v in found if v is not None]
+        if vectors and len(vectors) == len(found) and len({len(v) for v in vectors}) == 1:
             mean = np.mean(np.array(vectors, dtype=np.float64), axis=0)
             norm = float(np.linalg.norm(mean)) or 1.0
             embedder = next(iter(atoms[a].embedder for a in leaves(gid) if a in atoms))

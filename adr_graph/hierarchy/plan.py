@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,10 +29,6 @@ __all__ = ["HierarchyPlan", "area_id", "cluster_names", "group_id", "plan_hierar
 
 #: ``source`` of every IS_A edge this module makes
 EDGE_SOURCE = "hierarchy"
-_STOP_TOKENS = frozenset(
-    "get set calculate compute find list create update delete search add api info by the of "
-    "to and for with from all a an in on new check fetch retrieve generate query".split()
-)
 
 
 def group_id(domain: str, slot: str, name: str) -> str:
@@ -71,7 +67,7 @@ def _node(domain: str, slot: str, name: str, level: int, description: str) -> At
     make = group_id if level == 1 else area_id
     return Atom(
         id=make(domain, slot, name),
-        domain=domain,  # type: ignore[arg-type]
+        domain=domain,
         slot=slot,
         name=name,
         description=description,
@@ -102,14 +98,14 @@ def _attach(
             plan.link(gid, aid, "area of the group (schema/hierarchy)")
 
 
-def cluster_names(names: Sequence[str]) -> str:
-    """A family name for a cluster: its most common informative name token.
+def cluster_names(names: Sequence[str], stop_words: Collection[str] = ()) -> str:
+    """A family name for a cluster: its most common name token that is no stop word.
 
-    >>> cluster_names(["get-weather", "weather-forecast", "get-time"])
+    >>> cluster_names(["get-weather", "weather-forecast", "get-time"], {"get"})
     'weather'
     """
     tokens = Counter(
-        t for n in names for t in set(re.split(r"[-._]+", n.lower())) if t and t not in _STOP_TOKENS
+        t for n in names for t in set(re.split(r"[-._]+", n.lower())) if t and t not in stop_words
     )
     return tokens.most_common(1)[0][0] if tokens else names[0]
 
@@ -208,7 +204,7 @@ def _cluster_rest(
     taken: set[int] = set()
     for members in _clusters(embedded, spec.cluster):
         group = [embedded[i] for i in members]
-        family = cluster_names([a.name for a in group])
+        family = cluster_names([a.name for a in group], spec.cluster.stop_words)
         while family in families:
             family += "+"
         families[family] = group

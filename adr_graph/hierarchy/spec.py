@@ -67,6 +67,8 @@ class ClusterRule(_Data):
     min_size: int = Field(default=2, ge=2)
     #: a leftover atom joins the nearest cluster whose centroid is at least this similar
     attach: float = Field(default=0.45, ge=-1, le=1)
+    #: name tokens that never name a family (verbs such as ``get``)
+    stop_words: frozenset[str] = frozenset()
 
 
 class SlotHierarchy(_Data):
@@ -143,6 +145,10 @@ class SlotHierarchy(_Data):
         slug = slugify(name)
         if slug in self._descriptions:
             return self._descriptions[slug]
+        return self.templated(name)
+
+    def templated(self, name: str) -> str | None:
+        """The description a fine atom's group template (or keyword family) makes."""
         placed = self.group_of(name)
         if placed is not None and slugify(name) in self._keyword_labels:
             return self.keyword_template.format(name=name.replace("-", " "), group=placed[0])

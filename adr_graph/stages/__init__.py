@@ -8,7 +8,8 @@ report. Stages never print, parse URIs or read the environment: the CLI does tha
 stage                     function
 ========================  ==================================================
 fetch                     :func:`fetch_seeds`
-ingest + canonicalise     :func:`ingest_seeds`, :func:`canonicalise_atoms`
+ingest + canonicalise     :func:`ingest_seeds`, :func:`canonicalise_atoms`,
+                          :func:`add_hierarchy`
 sample                    :func:`sample_batch`
 generate                  :func:`generate_tasks`
 verify                    :func:`verify_tasks`
@@ -24,6 +25,7 @@ from .export import ExportReport, ScreenOptions, copy_store, export_tasks, parse
 from .graph import (
     FetchOutcome,
     IngestOutcome,
+    add_hierarchy,
     canonicalise_atoms,
     fetch_seeds,
     ingest_seeds,
@@ -57,6 +59,7 @@ __all__ = [
     "Steps",
     "TaskTools",
     "VerifyReport",
+    "add_hierarchy",
     "canonicalise_atoms",
     "copy_store",
     "export_tasks",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._io import atomic_write_text
 from ..canonical import CanonicalReport, canonicalise
 from ..errors import InputError
+from ..hierarchy.build import HierarchyReport, build_hierarchy
 from ..ingest import Extractor, IngestReport, ingest, is_trainable
 from ..records import AtomCandidate, ElementSchema, Seed
 from ..seeds.corpora import fetch_corpora
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FetchOutcome",
     "IngestOutcome",
+    "add_hierarchy",
     "add_negative_evidence",
     "canonical_dict",
     "canonicalise_atoms",
@@ -85,6 +87,8 @@ class IngestOutcome:
     llm_failures_file: str | None = None
     #: INCOMPATIBLE edges derived from the seeds, by source
     negative: dict[str, int] = field(default_factory=dict)
+    #: groups, areas and IS_A edges placed from ``schema/hierarchy``
+    hierarchy: HierarchyReport | None = None
 
     def as_dict(self) -> dict[str, Any]:
         rep = self.ingest
@@ -103,6 +107,7 @@ class IngestOutcome:
             "llm_failures_file": self.llm_failures_file,
             "canonical": canonical_dict(self.canonical) if self.canonical else None,
             "negative_evidence": self.negative,
+            "hierarchy": self.hierarchy.model_dump() if self.hierarchy else None,
         }
 
 
@@ -239,9 +244,36 @@ def ingest_seeds(
     report = _extract_into(store, seeds, schemas, extractor, include_eval, steps)
     canonical = canonicalise_atoms(store, embedder, on_progress) if embedder else None
     negative = add_negative_evidence(store, on_progress)
+    hierarchy = add_hierarchy(store, on_progress)
     return IngestOutcome(
-        source, name, report, canonical, list(bad_lines), failures, failures_path, negative
+        source,
+        name,
+        report,
+        canonical,
+        list(bad_lines),
+        failures,
+        failures_path,
+        negative,
+        hierarchy,
     )
+
+
+def add_hierarchy(store: GraphStore, on_progress: OnProgress | None = None) -> HierarchyReport:
+    """Place every fine atom in its group and area (``schema/hierarchy``), write the groups,
+    areas and ``IS_A`` edges, and commit."""
+    steps = Steps("hierarchy", on_progress)
+    with steps.task("placing atoms in groups and areas"):
+        report = build_hierarchy(store)
+        store.commit()
+    steps.note(
+        "hierarchy: "
+        + "; ".join(
+            f"{d} {r.groups} groups, {r.areas} areas, {r.placed_share:.1%} of "
+            f"{r.fine_atoms} atoms placed"
+            for d, r in report.domains.items()
+        )
+    )
+    return report
 
 
 def add_negative_evidence(

@@ -14,6 +14,7 @@ import pytest
 
 from adr_graph.extract.constraints import find_constraints
 from adr_graph.extract.static import EXTRACTOR_NAME, extract_many, extract_static
+from adr_graph.hierarchy import hierarchy_spec
 from adr_graph.records import AtomCandidate, ElementSchema, Seed, slugify
 from adr_graph.schema import load_schemas
 
@@ -228,7 +229,8 @@ def reachable(graph, start):
     found = _run(_seed("algorithm", "Which nodes of the graph can be reached?", bfs))
     assert "bfs" in _names(found, "technique")
     assert {"deque", "graph", "hash set"} <= set(_names(found, "data_structure"))
-    assert _names(found, "scenario")[0] == "graphs and networks"
+    fine = _names(found, "scenario")[0]
+    assert hierarchy_spec("algorithm").place("scenario", fine)[0] == "graphs and networks"
 
     dfs = (
         "def count(adj, s):\n    stack = [s]\n    seen = set()\n    while stack:\n"
@@ -282,7 +284,9 @@ def test_scenario_pick_and_fallback() -> None:
         "Given the radius of a circle and a triangle's angle, return the area of the polygon.",
         "def f(r):\n    return r * r\n",
     )
-    assert _names(_run(geo), "scenario") == ["geometry"]
+    # the fine atom is the family's strongest subject word; the hierarchy puts it in the family
+    assert _names(_run(geo), "scenario") == ["triangle"]
+    assert hierarchy_spec("algorithm").place("scenario", "triangle") == ("geometry", "mathematics")
     plain = _seed("algorithm", "Do it.", "def f(x):\n    return x\n")
     assert _names(_run(plain), "scenario") == ["general computation"]
 
