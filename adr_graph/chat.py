@@ -74,6 +74,8 @@ class LlmOptions:
     concurrency: int = 2
     timeout: float = 120.0
     json_mode: bool = False
+    #: send a reply's JSON Schema (``response_format: json_schema``) where the caller has one
+    json_schema: bool = True
 
 
 def _first_model(client: Any, opts: LlmOptions) -> str:
@@ -119,6 +121,15 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+def _rejects(exc: Exception) -> bool:
+    """Whether the endpoint refused the request's form (a 4xx about the reply format)."""
+    status = getattr(exc, "status_code", None)
+    return (
+        status in (400, 422)
+        and "json_schema" in str(exc).lower() + str(getattr(exc, "body", "")).lower()
+    )
+
+
 class CachedChat:
     """One model behind a reply cache and bounded retries.
 
@@ -162,6 +173,8 @@ class CachedChat:
         self.max_tokens = max_tokens
         self.json_mode = json_mode
         self.stop = list(stop)
+        #: how a JSON Schema is sent: OpenAI's ``json_schema`` until the server refuses it
+        self._schema_style = "json_schema"
         self._lock = threading.Lock()
         self.http_calls = 0
         #: tokens the endpoint reported for the calls this chat made (cache hits cost none)
@@ -170,8 +183,10 @@ class CachedChat:
 
     # -- cache -------------------------------------------------------------------------
 
-    def cache_key(self, messages: list[dict[str, str]]) -> str:
-        """sha256 over model, prompt version, request settings and messages."""
+    def cache_key(
+        self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
+    ) -> str:
+        """sha256 over model, prompt version, request settings, messages and reply schema."""
         material = {
             "model": self.model,
             "prompt_version": self.prompt_version,
@@ -180,6 +195,7 @@ class CachedChat:
             "json_mode": self.json_mode,
             "messages": messages,
             **({"stop": self.stop} if self.stop else {}),
+            **({"schema": schema} if schema is not None else {}),
         }
         blob = json.dumps(material, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -213,24 +229,51 @@ class CachedChat:
 
     # -- HTTP --------------------------------------------------------------------------
 
-    def reply(self, messages: list[dict[str, str]]) -> tuple[str, bool]:
-        """The reply to ``messages`` and whether it came from the cache."""
-        key = self.cache_key(messages)
+    def reply(
+        self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
+    ) -> tuple[str, bool]:
+        """The reply to ``messages`` and whether it came from the cache.
+
+        ``schema`` (a JSON Schema) asks the endpoint to constrain the reply to it; the
+        server turns it into a grammar, so the reply always parses. It is part of the key.
+        """
+        key = self.cache_key(messages, schema)
         cached = self._cache_get(key)
         if cached is not None:
             return cached, True
-        reply = self._call_with_retries(messages)
+        reply = self._call_with_retries(messages, schema)
         self._cache_put(key, reply)
         return reply, False
 
-    def _call_with_retries(self, messages: list[dict[str, str]]) -> str:
+    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is not None and self._schema_style == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
+        if schema is not None:  # llama-cpp-python's form: a schema inside json_object
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_object"} if self.json_mode else None
+
+    def _call_with_retries(
+        self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
+    ) -> str:
         attempt = 0
         while True:
             try:
-                return self._call(messages)
+                return self._call(messages, self._response_format(schema))
             except EmptyReplyError:
                 raise
             except Exception as exc:
+                if schema is not None and self._schema_style == "json_schema" and _rejects(exc):
+                    log.info(
+                        "%s refuses response_format json_schema (%s); sending the schema "
+                        "inside json_object",
+                        self.model,
+                        exc,
+                    )
+                    self._schema_style = "json_object"
+                    continue
                 if not _is_transient(exc):
                     raise LlmCallError(f"request to {self.model} failed: {exc}") from exc
                 if attempt >= self.retry.max_retries:
@@ -242,12 +285,14 @@ class CachedChat:
                 self.retry.sleep(delay)
                 attempt += 1
 
-    def _call(self, messages: list[dict[str, str]]) -> str:
+    def _call(
+        self, messages: list[dict[str, str]], response_format: dict[str, Any] | None = None
+    ) -> str:
         with self._lock:
             self.http_calls += 1
         extra: dict[str, Any] = {}
-        if self.json_mode:
-            extra["response_format"] = {"type": "json_object"}
+        if response_format is not None:
+            extra["response_format"] = response_format
         if self.stop:
             extra["stop"] = self.stop
         response = self.client.chat.completions.create(

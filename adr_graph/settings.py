@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     llm_concurrency: int = _setting(2, "llm_concurrency", "ADR_GRAPH_LLM_CONCURRENCY", ge=1)
     llm_timeout: float = Field(120.0, gt=0)
     llm_json_mode: bool = False
+    #: send a reply's JSON Schema as ``response_format`` (structured output)
+    llm_json_schema: bool = True
     neo4j_user: str = _setting("neo4j", "neo4j_user", "NEO4J_USER")
     neo4j_password: SecretStr = _setting(SecretStr(""), "neo4j_password", "NEO4J_PASSWORD")
     neo4j_database: str | None = _setting(None, "neo4j_database", "NEO4J_DATABASE")
@@ -124,6 +126,7 @@ class Settings(BaseSettings):
             "concurrency": self.llm_concurrency,
             "timeout": self.llm_timeout,
             "json_mode": self.llm_json_mode,
+            "json_schema": self.llm_json_schema,
         }
         return LlmOptions(**{**values, **overrides})
 

@@ -109,6 +109,7 @@ def llm_extractor(settings: Settings, **overrides: Any) -> Any:
         cache_dir=settings.layout.llm_dir,
         max_concurrency=opts.concurrency,
         json_mode=opts.json_mode,
+        json_schema=opts.json_schema,
     )
 
 
@@ -140,6 +141,13 @@ def ingest_cmd(
     llm_json_mode: Annotated[
         bool, typer.Option("--llm-json-mode", help="Ask the endpoint for JSON-only replies.")
     ] = False,
+    no_llm_json_schema: Annotated[
+        bool,
+        typer.Option(
+            "--no-llm-json-schema",
+            help="Do not send the reply's JSON Schema (for endpoints without structured output).",
+        ),
+    ] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count bad lines.")] = False,
     include_eval_splits: Annotated[
         bool,
@@ -151,6 +159,7 @@ def ingest_cmd(
     settings = settings_from(
         store=store, cache=cache, llm_base_url=llm_base_url, llm_api_key=llm_api_key,
         model=model, llm_concurrency=llm_concurrency, llm_json_mode=llm_json_mode or None,
+        llm_json_schema=False if no_llm_json_schema else None,
     )  # fmt: skip
     schemas = load_schemas(settings.schema_dir)
     use_llm = check_extractor(extractor or "static") == "llm"

@@ -25,6 +25,7 @@ from adr_graph.extract.prompts import (
     LlmReplyError,
     build_messages,
     parse_reply,
+    reply_schema,
 )
 from adr_graph.records import AtomCandidate, ElementSchema, Seed
 
@@ -94,6 +95,10 @@ class LlmExtractor:
     json_mode : bool
         Send ``response_format={"type": "json_object"}`` (grammar-constrained JSON on
         llama.cpp and most hosted endpoints); off by default since not every server has it.
+    json_schema : bool
+        Send the domain's reply shape as a JSON Schema (:func:`reply_schema`), as
+        ``response_format: json_schema``, or inside ``json_object`` where the server refuses
+        that form (llama-cpp-python); the server's grammar then makes every reply parse.
     """
 
     def __init__(
@@ -107,12 +112,14 @@ class LlmExtractor:
         temperature: float = 0.0,
         max_tokens: int = 512,
         json_mode: bool = False,
+        json_schema: bool = True,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
         self.model = model
         self.max_concurrency = max_concurrency
         self.prompt_version = EXTRACT_PROMPT_VERSION
+        self.json_schema = json_schema
         self.chat = CachedChat(
             client,
             model,
@@ -129,13 +136,16 @@ class LlmExtractor:
         """HTTP requests made so far (cache hits make none)."""
         return self.chat.http_calls
 
-    def cache_key(self, messages: list[dict[str, str]]) -> str:
-        """The reply-cache key of ``messages`` (see :class:`CachedChat`)."""
-        return self.chat.cache_key(messages)
+    def cache_key(self, messages: list[dict[str, str]], schema: ElementSchema | None = None) -> str:
+        """The reply-cache key of ``messages`` (see :class:`CachedChat`); with ``schema``,
+        the key of the schema-constrained request this extractor sends."""
+        shape = reply_schema(schema) if schema is not None and self.json_schema else None
+        return self.chat.cache_key(messages, shape)
 
-    def _reply(self, messages: list[dict[str, str]]) -> tuple[str, bool]:
+    def _reply(self, messages: list[dict[str, str]], schema: ElementSchema) -> tuple[str, bool]:
+        shape = reply_schema(schema) if self.json_schema else None
         try:
-            return self.chat.reply(messages)
+            return self.chat.reply(messages, shape)
         except EmptyReplyError as exc:
             raise LlmReplyError(str(exc)) from exc
 
@@ -154,7 +164,7 @@ class LlmExtractor:
         LlmCallError
             The endpoint failed (after retries for transient errors).
         """
-        reply, _ = self._reply(build_messages(seed, schema))
+        reply, _ = self._reply(build_messages(seed, schema), schema)
         return parse_reply(reply, schema, extractor=self.name)
 
     def extract_many(
@@ -198,7 +208,7 @@ class LlmExtractor:
             return LlmSeedResult(seed_id=seed.id, failure=failure)
         cached = False
         try:
-            reply, cached = self._reply(build_messages(seed, schema))
+            reply, cached = self._reply(build_messages(seed, schema), schema)
             found = parse_reply(reply, schema, extractor=self.name)
         except (LlmReplyError, LlmCallError) as exc:
             kind = "reply" if isinstance(exc, LlmReplyError) else "call"

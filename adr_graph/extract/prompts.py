@@ -33,6 +33,7 @@ __all__ = [
     "LlmReplyError",
     "build_messages",
     "parse_reply",
+    "reply_schema",
 ]
 
 #: Bump whenever the wording of the prompt or the reply format changes (it keys the cache).
@@ -65,6 +66,33 @@ class ExtractReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     atoms: list[AtomReply] = Field(default_factory=list)
+
+
+def reply_schema(schema: ElementSchema, *, max_atoms: int = 12) -> dict[str, Any]:
+    """The JSON Schema of a reply for ``schema``'s domain: slots as an enum, so a
+    grammar-constrained server cannot invent a slot or break the JSON.
+
+    >>> from adr_graph.schema import load_schemas
+    >>> s = reply_schema(load_schemas()["algorithm"])
+    >>> s["properties"]["atoms"]["items"]["properties"]["slot"]["enum"][:2]
+    ['technique', 'data_structure']
+    """
+    atom = {
+        "type": "object",
+        "properties": {
+            "slot": {"type": "string", "enum": [slot.name for slot in schema.slots]},
+            "name": {"type": "string", "minLength": 1, "maxLength": 60},
+            "description": {"type": "string", "maxLength": _DESCRIPTION_LIMIT},
+        },
+        "required": ["slot", "name", "description"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"atoms": {"type": "array", "items": atom, "maxItems": max_atoms}},
+        "required": ["atoms"],
+        "additionalProperties": False,
+    }
 
 
 def _truncate(text: str | None, budget: int) -> str:

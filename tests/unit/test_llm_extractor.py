@@ -17,6 +17,7 @@ from adr_graph.extract.prompts import (
     LlmReplyError,
     build_messages,
     parse_reply,
+    reply_schema,
 )
 from adr_graph.records import ElementSchema, Seed
 from adr_graph.schema import load_schemas
@@ -227,11 +228,42 @@ def test_parse_skips_non_json_fence(schemas: dict[str, ElementSchema]) -> None:
 
 def test_json_mode_sends_response_format(schemas: dict[str, ElementSchema]) -> None:
     with FakeOpenAI([Scripted(GOOD), Scripted(GOOD)]) as server:
-        plain = _extractor(server)
-        strict = _extractor(server, json_mode=True)
+        plain = _extractor(server, json_schema=False)
+        strict = _extractor(server, json_mode=True, json_schema=False)
         plain.extract(_seed(), schemas["algorithm"])
         strict.extract(_seed(), schemas["algorithm"])
     assert "response_format" not in server.requests[0]
     assert server.requests[1]["response_format"] == {"type": "json_object"}
     messages = build_messages(_seed(), schemas["algorithm"])
     assert plain.cache_key(messages) != strict.cache_key(messages)
+
+
+def test_json_schema_is_sent_by_default(schemas: dict[str, ElementSchema]) -> None:
+    with FakeOpenAI([Scripted(GOOD)]) as server:
+        ext = _extractor(server)
+        ext.extract(_seed(), schemas["algorithm"])
+    sent = server.requests[0]["response_format"]
+    assert sent["type"] == "json_schema"
+    shape = sent["json_schema"]["schema"]
+    assert shape == reply_schema(schemas["algorithm"])
+    slots = shape["properties"]["atoms"]["items"]["properties"]["slot"]["enum"]
+    assert slots == [s.name for s in schemas["algorithm"].slots]
+    messages = build_messages(_seed(), schemas["algorithm"])
+    assert ext.cache_key(messages, schemas["algorithm"]) != ext.cache_key(messages)
+
+
+def test_server_refusing_json_schema_gets_the_schema_inside_json_object(
+    schemas: dict[str, ElementSchema],
+) -> None:
+    refusal = Scripted(
+        '{"detail": "response_format.type: input should be json_object; got json_schema"}',
+        status=422,
+    )
+    with FakeOpenAI([refusal, Scripted(GOOD), Scripted(GOOD)]) as server:
+        ext = _extractor(server)
+        assert len(ext.extract(_seed(), schemas["algorithm"])) == 2
+        ext.extract(_seed(1), schemas["algorithm"])  # the fallback is remembered
+    formats = [r["response_format"] for r in server.requests]
+    assert formats[0]["type"] == "json_schema"
+    assert formats[1] == {"type": "json_object", "schema": reply_schema(schemas["algorithm"])}
+    assert formats[2]["type"] == "json_object" and len(server.requests) == 3
