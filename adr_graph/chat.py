@@ -122,12 +122,11 @@ def _is_transient(exc: Exception) -> bool:
 
 
 def _rejects(exc: Exception) -> bool:
-    """Whether the endpoint refused the request's form (a 4xx about the reply format)."""
+    """Whether the endpoint refused the request's reply format. OpenAI answers 400;
+    llama-cpp-python 0.3 answers 500 with its validation error naming ``json_schema``."""
     status = getattr(exc, "status_code", None)
-    return (
-        status in (400, 422)
-        and "json_schema" in str(exc).lower() + str(getattr(exc, "body", "")).lower()
-    )
+    text = (str(exc) + str(getattr(exc, "body", ""))).lower()
+    return status in (400, 422, 500) and "json_schema" in text and "response_format" in text
 
 
 class CachedChat:

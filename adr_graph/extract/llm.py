@@ -99,6 +99,8 @@ class LlmExtractor:
         Send the domain's reply shape as a JSON Schema (:func:`reply_schema`), as
         ``response_format: json_schema``, or inside ``json_object`` where the server refuses
         that form (llama-cpp-python); the server's grammar then makes every reply parse.
+    max_atoms : int
+        Most atoms the reply schema allows (bounds the reply's length).
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class LlmExtractor:
         max_tokens: int = 512,
         json_mode: bool = False,
         json_schema: bool = True,
+        max_atoms: int = 12,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
@@ -120,6 +123,7 @@ class LlmExtractor:
         self.max_concurrency = max_concurrency
         self.prompt_version = EXTRACT_PROMPT_VERSION
         self.json_schema = json_schema
+        self.max_atoms = max_atoms
         self.chat = CachedChat(
             client,
             model,
@@ -139,11 +143,15 @@ class LlmExtractor:
     def cache_key(self, messages: list[dict[str, str]], schema: ElementSchema | None = None) -> str:
         """The reply-cache key of ``messages`` (see :class:`CachedChat`); with ``schema``,
         the key of the schema-constrained request this extractor sends."""
-        shape = reply_schema(schema) if schema is not None and self.json_schema else None
+        shape = (
+            reply_schema(schema, max_atoms=self.max_atoms)
+            if schema is not None and self.json_schema
+            else None
+        )
         return self.chat.cache_key(messages, shape)
 
     def _reply(self, messages: list[dict[str, str]], schema: ElementSchema) -> tuple[str, bool]:
-        shape = reply_schema(schema) if self.json_schema else None
+        shape = reply_schema(schema, max_atoms=self.max_atoms) if self.json_schema else None
         try:
             return self.chat.reply(messages, shape)
         except EmptyReplyError as exc:
