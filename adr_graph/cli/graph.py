@@ -19,6 +19,7 @@ from ..stages import (
     ingest_seeds,
     load_seed_file,
 )
+from ..stages.graph import LLM_SELECTIONS, HybridOptions
 from ..store import EmbeddedStore, GraphStore, StoreStats, is_bolt_uri
 from ..store.snapshot import current_snapshot
 from .common import (
@@ -57,11 +58,12 @@ ExtractorOpt = Annotated[
     str | None,
     typer.Option(
         "--extractor",
-        help="static (offline AST + statement rules) or llm (OpenAI-compatible endpoint). "
+        help="static (offline AST + statement rules), llm (OpenAI-compatible endpoint) or, "
+        "for `ingest`, hybrid (static plus the LLM's atoms folded into the same vocabulary). "
         "Default: static; for `run`, llm when an endpoint is configured.",
     ),
 ]
-EXTRACTORS = ("static", "llm")
+EXTRACTORS = ("static", "llm", "hybrid")
 
 
 def corpus_names(value: str) -> list[str]:
@@ -148,6 +150,18 @@ def ingest_cmd(
             help="Do not send the reply's JSON Schema (for endpoints without structured output).",
         ),
     ] = False,
+    llm_select: Annotated[
+        str,
+        typer.Option(
+            "--llm-select",
+            help="hybrid: which seeds the LLM sees: thin (static found only fallbacks in a "
+            "required slot) or all. Replies are cached, so a rerun resumes where it stopped.",
+        ),
+    ] = "thin",
+    llm_limit: Annotated[
+        int | None,
+        typer.Option("--llm-limit", min=0, help="hybrid: ask the LLM about at most N seeds."),
+    ] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count bad lines.")] = False,
     include_eval_splits: Annotated[
         bool,
@@ -162,7 +176,13 @@ def ingest_cmd(
         llm_json_schema=False if no_llm_json_schema else None,
     )  # fmt: skip
     schemas = load_schemas(settings.schema_dir)
-    use_llm = check_extractor(extractor or "static") == "llm"
+    kind = check_extractor(extractor or "static")
+    if llm_select not in LLM_SELECTIONS:
+        raise InputError(
+            f"unknown selection {llm_select!r}; choose from {', '.join(LLM_SELECTIONS)}",
+            field="--llm-select",
+        )
+    hybrid = HybridOptions(llm_select, llm_limit, include_eval_splits) if kind == "hybrid" else None
     reporter = Reporter()
     loaded, bad = load_seed_file(seeds, schemas, skip_bad, reporter)
     with open_cli_store(settings, create=True) as opened:
@@ -172,10 +192,10 @@ def ingest_cmd(
             emb = make_embedder(embedder, settings.layout.embeddings_dir)
         outcome = ingest_seeds(
             opened, loaded, schemas, embedder=emb,
-            llm=llm_extractor(settings) if use_llm else None,
+            llm=llm_extractor(settings) if kind != "static" else None,
             llm_failures_file=settings.layout.llm_dir / "failures.jsonl",
             include_eval=include_eval_splits, source=str(seeds), bad_lines=bad,
-            on_progress=reporter,
+            on_progress=reporter, hybrid=hybrid,
         )  # fmt: skip
     if as_json:
         emit_json(outcome.as_dict())
@@ -212,6 +232,13 @@ def print_stats(stats: StoreStats) -> None:
         f"seeds {stats.seeds}  atoms {stats.atoms}  memberships {stats.memberships}  "
         f"co-occurrence edges {stats.cooccurrence_edges}"
     )
+    groups = {d: dom.groups for d, dom in stats.domains.items() if dom.groups}
+    if groups:
+        err.print(
+            "hierarchy: "
+            + ", ".join(f"{d} {n} groups and areas" for d, n in groups.items())
+            + f"; {stats.edges.get('IS_A', 0)} IS_A edges"
+        )
     err.print("sources: " + ", ".join(f"{s} ({n})" for s, n in stats.sources.items()))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import InputError
 from ..generate.fidelity import MIN_FIDELITY
 from ..schema import load_schemas
 from ..screen import evaluation_seeds
@@ -97,7 +98,14 @@ def run_cmd(
     fetched = fetch_seeds(corpus_names(corpus), layout.downloads, layout.seeds_file, reporter)
     seeds, _ = load_seed_file(fetched.seeds_file, schemas, on_progress=reporter)
     endpoint = settings.llm_base_url is not None
-    use_llm = check_extractor(extractor or ("llm" if endpoint else "static")) == "llm"
+    kind = check_extractor(extractor or ("llm" if endpoint else "static"))
+    if kind == "hybrid":
+        raise InputError(
+            "run takes --extractor static or llm; build a hybrid graph with "
+            "`adr-graph ingest --extractor hybrid`",
+            field="--extractor",
+        )
+    use_llm = kind == "llm"
     wants_tasks = endpoint and tasks and not no_tasks
     tools = _task_tools(settings, solver_attempts, min_fidelity, use_llm) if wants_tasks else None
     emb = make_embedder(embedder, layout.embeddings_dir)

@@ -33,6 +33,7 @@ __all__ = [
     "SlotHierarchy",
     "hierarchy_spec",
     "load_hierarchies",
+    "vocabulary",
 ]
 
 
@@ -168,6 +169,12 @@ class DomainHierarchy(_Data):
     version: int = Field(ge=1)
     domain: str
     slots: dict[str, SlotHierarchy]
+    #: per slot, the atoms static extraction falls back to when it recognises nothing; a
+    #: seed whose required slot holds only these is *thin* (hybrid extraction asks the LLM)
+    fallbacks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    def fallback_slugs(self) -> dict[str, set[str]]:
+        return {slot: {slugify(n) for n in names} for slot, names in self.fallbacks.items()}
 
     def place(self, slot: str, name: str) -> tuple[str, str | None] | None:
         """``(group, area)`` of a fine atom by the file's name rules, or ``None``."""
@@ -219,6 +226,22 @@ def load_hierarchies(schema_dir: Path | None = None) -> dict[str, DomainHierarch
         if found.domain != path.stem:
             raise SchemaError(f"{path}: field 'domain': is {found.domain!r}, not {path.stem!r}")
         out[path.stem] = _check(path, found, {s.name for s in schemas[path.stem].slots})
+    return out
+
+
+def vocabulary(specs: dict[str, DomainHierarchy] | None = None) -> dict[tuple[str, str], list[str]]:
+    """Every fine atom name the data files know, per ``(domain, slot)``: group members,
+    keyword families and their plain keywords, and names with a curated description.
+
+    >>> "dijkstra" in vocabulary()[("algorithm", "technique")]
+    True
+    """
+    out: dict[tuple[str, str], list[str]] = {}
+    for domain, spec in (specs or load_hierarchies()).items():
+        for slot, s in spec.slots.items():
+            names = [m for g in s.groups.values() for m in g.members]
+            names += [*s.labels, *s.descriptions, *s._keyword_labels]
+            out[(domain, slot)] = list(dict.fromkeys(names))
     return out
 
 
