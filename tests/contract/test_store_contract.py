@@ -394,3 +394,43 @@ def test_outcomes_round_trip_replace_and_follow_merges(harness: StoreHarness) ->
                 )
             ]
         )
+
+
+def test_hierarchy_is_directed_levelled_and_out_of_the_projection(harness: StoreHarness) -> None:
+    from adr_graph.hierarchy.build import build_hierarchy
+    from adr_graph.hierarchy.grain import coarse_view
+    from adr_graph.store import EmbeddedStore
+    from adr_graph.store.transfer import copy_graph
+
+    store = populated(harness.fresh())
+    report = build_hierarchy(store)
+    store.commit()
+    store = harness.reopen(store)
+    edges = {(e.a, e.b) for e in store.iter_edges("IS_A")}
+    bfs_group = "algorithm/technique/group:graph-traversal"
+    area = "algorithm/technique/area:graph-algorithms"
+    # IS_A keeps its direction (fine -> group -> area) even where the ids sort the other way
+    assert (BFS.id, bfs_group) in edges and (bfs_group, area) in edges
+    assert (DEQUE.id, "algorithm/data_structure/group:stacks-and-queues") in edges
+    group = store.get_atom(bfs_group)
+    assert group is not None and group.level == 1 and group.frequency == 0
+    assert store.get_atom(area).level == 2  # type: ignore[union-attr]
+    assert report.domains["algorithm"].placed_share == 1.0
+    # groups never enter the projection the sampler and the statistics run on
+    assert set(store.projection().atom_ids) == {BFS.id, DEQUE.id, HEAP.id, GRID.id}
+    stats = store.stats()
+    assert stats.atoms == 4 and stats.domains["algorithm"].groups == report.domains[
+        "algorithm"
+    ].groups + report.domains["algorithm"].areas
+    assert stats.edges["IS_A"] == report.domains["algorithm"].is_a_edges
+    # a coarse view holds the groups, with the memberships rolled up
+    view = coarse_view(store)
+    assert view.get_atom(bfs_group).frequency == 3  # type: ignore[union-attr]
+    # export and import keep the hierarchy
+    copied = EmbeddedStore(None)
+    copy_graph(store, copied)
+    assert {(e.a, e.b) for e in copied.iter_edges("IS_A")} == edges
+    assert copied.get_atom(area).level == 2  # type: ignore[union-attr]
+    # a rebuild replaces the hierarchy's edges instead of doubling them
+    build_hierarchy(store)
+    assert {(e.a, e.b) for e in store.iter_edges("IS_A")} == edges
