@@ -57,7 +57,8 @@ def _llm_runs(args: argparse.Namespace, items: list[GoldItem], schemas: dict) ->
         args.model,
         cache_dir=args.cache,
         max_concurrency=1,
-        max_tokens=768,
+        max_tokens=args.max_tokens,
+        max_atoms=args.max_atoms,
     )
     replies: dict[str, list[AtomCandidate]] = {}
     failures: list[str] = []
@@ -91,12 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm-base-url", help="also score llm and hybrid against this endpoint")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m")
     parser.add_argument("--cache", type=Path, default=Path(".adr-graph/cache/llm"))
+    parser.add_argument("--max-atoms", type=int, default=8, help="atoms the reply schema allows")
+    parser.add_argument("--max-tokens", type=int, default=640)
+    parser.add_argument(
+        "--per-domain", type=int, help="score only the first N gold seeds of each domain"
+    )
     args = parser.parse_args(argv)
     try:
         items = load_gold(args.gold)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.per_domain is not None:
+        taken: dict[str, int] = {}
+        kept = []
+        for item in items:
+            taken[item.seed.domain] = taken.get(item.seed.domain, 0) + 1
+            if taken[item.seed.domain] <= args.per_domain:
+                kept.append(item)
+        items = kept
     schemas = load_schemas()
     runs = {"static": _timed(items, extract_static, schemas)}
     if args.llm_base_url:

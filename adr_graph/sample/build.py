@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ..hierarchy.grain import parent_groups
 from ..records import AtomSet
 from ..store.base import GraphStore
+from .features import parent_codes
 from .learned import cached_learned_table
 from .model import CompatibilityWeights, PairModel, PairTable
 
@@ -78,6 +80,7 @@ def model_from_store(
     learned = None
     if compatibility == "learned":
         groups = _seed_groups(store, proj.seed_ids)
+        parents = parent_codes(proj.atom_ids, parent_groups(store))
         learned = cached_learned_table(
             cache_dir,
             incidence,
@@ -86,6 +89,7 @@ def model_from_store(
             domains,
             embeddings,
             groups if seed_rows is None else groups[seed_rows],
+            parents=parents,
         )
     index = proj.index
     bad = [

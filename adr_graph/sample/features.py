@@ -14,7 +14,10 @@ Computed once from a seed x atom incidence matrix (:meth:`PairFeatures.from_inci
   atom's *reach* into the other's slot (share of that slot's atoms it meets);
 - meaning: the cosine of the two atoms' embeddings, and how close each atom's embedding is
   to the mean embedding of the other's neighbours;
-- context: the mean size (atoms per seed) of the seeds each atom appears in.
+- context: the mean size (atoms per seed) of the seeds each atom appears in;
+- hierarchy: how often the two atoms' *groups* (``schema/hierarchy``) meet, and that count
+  over what independence expects, so a sparse fine atom borrows its group's evidence (an
+  atom without a group stands for itself).
 
 >>> inc = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]]))
 >>> f = PairFeatures.from_incidence(inc, np.array(["s", "t", "u", "t"]))
@@ -24,12 +27,20 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["FEATURES", "PairFeatures", "binary_adjacency", "candidate_pairs", "pair_values"]
+__all__ = [
+    "FEATURES",
+    "PairFeatures",
+    "binary_adjacency",
+    "candidate_pairs",
+    "pair_values",
+    "parent_codes",
+]
 
 FEATURES = (
     "adamic_adar",
@@ -53,6 +64,8 @@ FEATURES = (
     "log_seed_size_max",
     "log_expected_by_group",
     "log_expected_by_group_size",
+    "log_parent_cooccurrence",
+    "parent_lift",
 )
 
 
@@ -143,6 +156,8 @@ class PairFeatures:
     group_weights: np.ndarray  # (2, groups)
     embeddings: np.ndarray | None = None
     neighbour_mean: np.ndarray | None = None  # mean embedding of each atom's neighbours
+    parent_of: np.ndarray | None = None  # each atom's parent column in ``parent_counts``
+    parent_counts: sp.csr_matrix | None = None  # seeds holding both parents
 
     @classmethod
     def from_incidence(
@@ -152,8 +167,11 @@ class PairFeatures:
         embeddings: np.ndarray | None = None,
         groups: np.ndarray | None = None,
         spectral_rank: int = 32,
+        parents: np.ndarray | None = None,
     ) -> PairFeatures:
-        """Features of ``incidence`` (rows: seeds); ``groups`` labels each seed's corpus."""
+        """Features of ``incidence`` (rows: seeds); ``groups`` labels each seed's corpus;
+        ``parents`` gives each atom's hierarchy group as an integer code (see
+        :func:`parent_codes`)."""
         inc = sp.csr_matrix(incidence, dtype=np.float64)
         counts = sp.csr_matrix(inc.T @ inc)
         frequency = counts.diagonal().astype(np.float64)
@@ -187,6 +205,8 @@ class PairFeatures:
             group_weights=group_weights,
             embeddings=embeddings,
             neighbour_mean=mean,
+            parent_of=parents,
+            parent_counts=_parent_counts(inc, parents),
         )
 
     def matrix(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -226,6 +246,7 @@ class PairFeatures:
         size = np.log(np.maximum(self.seed_size, 1.0))
         both = self.group_frequency[:, i] * self.group_frequency[:, j]
         by_group = self.group_weights @ both
+        parent = self._parents(i, j)
         return [
             np.minimum(reach_i, reach_j),
             np.maximum(reach_i, reach_j),
@@ -236,7 +257,17 @@ class PairFeatures:
             np.maximum(size[i], size[j]),
             np.log1p(by_group[0]),
             np.log1p(by_group[1]),
+            *parent,
         ]
+
+    def _parents(self, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
+        if self.parent_of is None or self.parent_counts is None:
+            return [np.zeros(len(i)), np.zeros(len(i))]
+        pi, pj = self.parent_of[i], self.parent_of[j]
+        both = pair_values(self.parent_counts, pi, pj)
+        freq = self.parent_counts.diagonal()
+        expected = freq[pi] * freq[pj] / max(self.n_seeds, 1)
+        return [np.log1p(both), np.log((both + 1.0) / (expected + 1.0))]
 
     @staticmethod
     def _dot(
@@ -245,6 +276,34 @@ class PairFeatures:
         if left is None or right is None:
             return np.zeros(len(i))
         return np.nan_to_num(np.einsum("ij,ij->i", left[i], right[j]))
+
+
+def parent_codes(atom_ids: Sequence[str], parent: Mapping[str, str]) -> np.ndarray:
+    """Integer code of each atom's parent (an atom without one is its own parent).
+
+    >>> parent_codes(["a", "b", "c"], {"a": "g", "b": "g"}).tolist()
+    [0, 0, 1]
+    """
+    labels = [parent.get(a, a) for a in atom_ids]
+    _, codes = np.unique(np.array(labels, dtype=object).astype(str), return_inverse=True)
+    order: dict[int, int] = {}
+    for code in codes.tolist():  # renumber in order of first appearance
+        order.setdefault(code, len(order))
+    return np.array([order[c] for c in codes.tolist()], dtype=np.int64)
+
+
+def _parent_counts(inc: sp.csr_matrix, parents: np.ndarray | None) -> sp.csr_matrix | None:
+    """Seeds holding both of two parents (the parents' co-occurrence matrix)."""
+    if parents is None:
+        return None
+    n_parents = int(parents.max()) + 1 if len(parents) else 0
+    up = sp.csr_matrix(
+        (np.ones(len(parents)), (np.arange(len(parents)), parents)),
+        shape=(len(parents), n_parents),
+    )
+    held = sp.csr_matrix(inc @ up)
+    held.data = np.ones_like(held.data)
+    return sp.csr_matrix(held.T @ held)
 
 
 def candidate_pairs(

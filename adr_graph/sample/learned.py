@@ -47,7 +47,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bumped whenever features, estimator or labels change: old cache entries then miss.
-MODEL_VERSION = "pair-v2"
+MODEL_VERSION = "pair-v3"
 MIN_LABELS = 10  # positives and negatives a domain needs to be fitted
 
 
@@ -93,6 +93,7 @@ class LearnedCompatibility:
         groups: np.ndarray | None = None,
         folds: int = 5,
         max_negatives: int = 50_000,
+        parents: np.ndarray | None = None,
     ) -> LearnedCompatibility:
         """Fit on ``folds`` inner splits of ``incidence``'s seeds, pooled. Domains with
         fewer than ten positive or negative rows are left unfitted."""
@@ -105,7 +106,9 @@ class LearnedCompatibility:
         for fold in range(folds):
             rest = fold_of != fold
             part_groups = None if groups is None else np.asarray(groups)[rest]
-            feats = PairFeatures.from_incidence(inc[rest], slot_arr, embeddings, part_groups)
+            feats = PairFeatures.from_incidence(
+                inc[rest], slot_arr, embeddings, part_groups, parents=parents
+            )
             other = inc[fold_of == fold]
             later = sp.csr_matrix(other.T @ other)
             for domain in sorted(set(dom_arr.tolist())):
@@ -164,6 +167,7 @@ def learned_table(
     seed: int = 0,
     chunk: int = 200_000,
     max_pairs: int = 5_000_000,
+    parents: np.ndarray | None = None,
 ) -> LearnedTable:
     """Fit :class:`LearnedCompatibility` on all of ``incidence`` and score every candidate
     pair of each fitted domain (in chunks of ``chunk`` pairs). A domain with more than
@@ -171,8 +175,10 @@ def learned_table(
     warning: the table grows with the square of the domain."""
     started = time.perf_counter()
     slot_arr, dom_arr = np.asarray(slots, dtype=object), np.asarray(domains, dtype=object)
-    learned = LearnedCompatibility(seed=seed).fit(incidence, slot_arr, dom_arr, embeddings, groups)
-    feats = PairFeatures.from_incidence(incidence, slot_arr, embeddings, groups)
+    learned = LearnedCompatibility(seed=seed).fit(
+        incidence, slot_arr, dom_arr, embeddings, groups, parents=parents
+    )
+    feats = PairFeatures.from_incidence(incidence, slot_arr, embeddings, groups, parents=parents)
     keys, values = [np.zeros(0, np.int64)], [np.zeros(0)]
     n = len(slot_arr)
     for domain in sorted(set(learned.models)):
@@ -207,12 +213,14 @@ def snapshot_key(
     embeddings: np.ndarray | None,
     groups: np.ndarray | None,
     seed: int = 0,
+    parents: np.ndarray | None = None,
 ) -> str:
     """SHA-256 of everything the fitted table depends on (and :data:`MODEL_VERSION`)."""
     inc = sp.csr_matrix(incidence)
     inc.sort_indices()
     digest = hashlib.sha256(f"{MODEL_VERSION}\0{seed}".encode())
-    for part in (atom_ids, slots, domains, [] if groups is None else groups.tolist()):
+    extra = [] if parents is None else parents.tolist()
+    for part in (atom_ids, slots, domains, [] if groups is None else groups.tolist(), extra):
         digest.update("\0".join(map(str, part)).encode() + b"\1")
     for array in (inc.indptr, inc.indices, inc.data):
         digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
@@ -230,17 +238,18 @@ def cached_learned_table(
     embeddings: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     seed: int = 0,
+    parents: np.ndarray | None = None,
 ) -> LearnedTable:
     """The table from ``cache_dir/<key>.npz`` when present, else fitted and written there
     (atomically; ``cache_dir=None`` fits in memory only). Refits are logged."""
-    key = snapshot_key(incidence, atom_ids, slots, domains, embeddings, groups, seed)
+    key = snapshot_key(incidence, atom_ids, slots, domains, embeddings, groups, seed, parents)
     path = None if cache_dir is None else Path(cache_dir) / f"{key[:32]}.npz"
     if path is not None and path.is_file():
         with np.load(path, allow_pickle=False) as data:
             stored = PairTable(len(atom_ids), data["keys"], data["values"])
             return LearnedTable(stored, tuple(str(d) for d in data["domains"]), key=key)
     log.info("fitting the learned compatibility model (%d atoms)", len(atom_ids))
-    table = learned_table(incidence, slots, domains, embeddings, groups, seed)
+    table = learned_table(incidence, slots, domains, embeddings, groups, seed, parents=parents)
     table.key = key
     log.info(
         "learned compatibility fitted in %.1f s: domains %s, %d scored pairs%s",
