@@ -262,12 +262,12 @@ class EmbeddedStore:
         domains: dict[str, DomainStats] = {}
         embedded = merged = 0
         for atom in self.iter_atoms():
-            embedded += atom.embedding is not None
-            merged += len(atom.merged_from)
             dom = domains.setdefault(atom.domain, DomainStats())
-            if atom.level > 0:
+            if atom.level > 0:  # groups and areas of the hierarchy are counted apart
                 dom.groups += 1
                 continue
+            embedded += atom.embedding is not None
+            merged += len(atom.merged_from)
             slot = dom.slots.setdefault(atom.slot, SlotStats())
             dom.atoms += 1
             slot.atoms += 1

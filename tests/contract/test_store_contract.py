@@ -419,9 +419,11 @@ def test_hierarchy_is_directed_levelled_and_out_of_the_projection(harness: Store
     # groups never enter the projection the sampler and the statistics run on
     assert set(store.projection().atom_ids) == {BFS.id, DEQUE.id, HEAP.id, GRID.id}
     stats = store.stats()
-    assert stats.atoms == 4 and stats.domains["algorithm"].groups == report.domains[
-        "algorithm"
-    ].groups + report.domains["algorithm"].areas
+    assert (
+        stats.atoms == 4
+        and stats.domains["algorithm"].groups
+        == report.domains["algorithm"].groups + report.domains["algorithm"].areas
+    )
     assert stats.edges["IS_A"] == report.domains["algorithm"].is_a_edges
     # a coarse view holds the groups, with the memberships rolled up
     view = coarse_view(store)
