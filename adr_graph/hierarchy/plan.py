@@ -261,7 +261,7 @@ def plan_hierarchy(
     ``capability_slot`` that its seeds hold, with counts (tools -> objectives).
     """
     plan = HierarchyPlan()
-    fine = [a for a in atoms if a.level == 0]
+    fine = sorted((a for a in atoms if a.level == 0), key=lambda a: a.id)  # order-free result
     if not fine:
         return plan
     spec = spec or hierarchy_spec(fine[0].domain)
