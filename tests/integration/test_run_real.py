@@ -172,7 +172,7 @@ def test_sampler_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str
     env = {"ADR_GRAPH_STORE": str(cwd / ".adr-graph" / "store"), "ADR_GRAPH_NOTEBOOK_SETS": "60"}
     figures, text = execute_notebook("02_sampler_coverage.ipynb", env)
     assert figures == 3
-    assert "1933 atoms" in text and "8836 seeds" in text
+    assert "2150 atoms" in text and "8836 seeds" in text
 
 
 def test_atom_graph_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
