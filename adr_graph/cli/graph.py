@@ -19,7 +19,7 @@ from ..stages import (
     ingest_seeds,
     load_seed_file,
 )
-from ..stages.graph import LLM_SELECTIONS, HybridOptions
+from ..stages.lookup import LLM_SELECTIONS, HybridOptions
 from ..store import EmbeddedStore, GraphStore, StoreStats, is_bolt_uri
 from ..store.snapshot import current_snapshot
 from .common import (

@@ -47,6 +47,8 @@ class DomainHierarchyReport(BaseModel):
 
 class HierarchyReport(BaseModel):
     domains: dict[str, DomainHierarchyReport] = Field(default_factory=dict)
+    #: groups and areas of an earlier build that the new plan no longer has
+    removed_groups: int = 0
 
 
 def _capability(store: GraphStore, atoms: dict[str, Atom], slot_pairs: set[tuple[str, str]]):
@@ -125,7 +127,8 @@ def _report(plan: HierarchyPlan, fine: list[Atom]) -> DomainHierarchyReport:
 def build_hierarchy(store: GraphStore) -> HierarchyReport:
     """Place every fine atom of the store and write groups, areas and ``IS_A`` edges.
 
-    Earlier ``IS_A`` edges made by this module are replaced; the caller commits.
+    Earlier ``IS_A`` edges made by this module are replaced, and groups or areas the new
+    plan no longer has are deleted; the caller commits.
     """
     specs = load_hierarchies()
     atoms = {a.id: a for a in store.iter_atoms()}
@@ -143,11 +146,15 @@ def build_hierarchy(store: GraphStore) -> HierarchyReport:
     old = [e for e in store.iter_edges("IS_A") if e.source == EDGE_SOURCE]
     store.delete_edges(old)
     report = HierarchyReport()
+    planned: set[str] = set()
     for domain, fine in sorted(by_domain.items()):
         if domain not in specs:
             continue
         plan = plan_hierarchy(fine, specs[domain], capability=capability)
         store.upsert_atoms(_with_centroids(plan, atoms))
         store.upsert_edges(plan.edges)
+        planned.update(plan.groups)
         report.domains[domain] = _report(plan, fine)
+    stale = [a.id for a in atoms.values() if a.level > 0 and a.id not in planned]
+    report.removed_groups = store.delete_atoms(stale)
     return report

@@ -18,7 +18,6 @@ import logging
 import re
 from functools import cache
 
-from ..records import slugify
 from .spec import hierarchy_spec
 
 __all__ = ["api_docstring", "describe_atom"]
@@ -85,8 +84,7 @@ def describe_atom(domain: str, slot: str, name: str, fallback: str) -> str:
     if slot_spec is None:
         return fallback
     if slot_spec.docstrings:  # an API's own docstring before any template
-        curated = slot_spec._descriptions.get(slugify(name))
-        doc = curated or api_docstring(name.lower(), slot_spec.docstrings)
+        doc = slot_spec.curated(name) or api_docstring(name.lower(), slot_spec.docstrings)
         if doc:
             return doc
     return slot_spec.description_of(name) or fallback

@@ -141,12 +141,13 @@ class SlotHierarchy(_Data):
             return self.groups[group].area
         return self.labels.get(group)
 
+    def curated(self, name: str) -> str | None:
+        """The description the file writes out for a fine atom, or ``None``."""
+        return self._descriptions.get(slugify(name))
+
     def description_of(self, name: str) -> str | None:
         """The curated description of a fine atom, or one its group's template makes."""
-        slug = slugify(name)
-        if slug in self._descriptions:
-            return self._descriptions[slug]
-        return self.templated(name)
+        return self.curated(name) or self.templated(name)
 
     def templated(self, name: str) -> str | None:
         """The description a fine atom's group template (or keyword family) makes."""

@@ -226,7 +226,8 @@ def copy_store(
     with steps.task("committing"):
         target.commit()
     steps.note(
-        f"{what}: {report.atoms} atoms, {report.seeds} seeds, {report.edges} typed edges "
+        f"{what}: {report.atoms} atoms, {report.groups} groups, {report.seeds} seeds, "
+        f"{report.edges} typed edges "
         f"from {source.location} to {target.location}"
     )
     return report

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 from .._io import atomic_write_text
 from ..canonical import CanonicalReport, canonicalise
 from ..errors import InputError
-from ..extract.hybrid import HybridStats, KnownNames, combine, is_thin
-from ..hierarchy import load_hierarchies
+from ..extract.hybrid import HybridStats
 from ..hierarchy.build import HierarchyReport, build_hierarchy
-from ..hierarchy.spec import vocabulary
-from ..ingest import Extractor, IngestReport, ingest, is_trainable
-from ..records import AtomCandidate, ElementSchema, Seed
+from ..ingest import Extractor, IngestReport, ingest
+from ..records import ElementSchema, Seed
 from ..seeds.corpora import fetch_corpora
 from ..seeds.loader import load_seeds, write_seeds
 from ..store.base import GraphStore
+from .lookup import LLM_SELECTIONS, HybridOptions, hybrid_lookup, llm_lookup
 from .progress import OnProgress, Steps
 
 if TYPE_CHECKING:
@@ -156,91 +155,6 @@ def load_seed_file(
     return loaded.seeds, problems
 
 
-def _llm_lookup(
-    seeds: Sequence[Seed],
-    schemas: dict[str, ElementSchema],
-    llm: LlmExtractor,
-    include_eval: bool,
-    steps: Steps,
-    todo: Sequence[Seed] | None = None,
-) -> tuple[Extractor, list[dict[str, str]]]:
-    """Ask the model about every seed that will be ingested (or ``todo``); a lookup
-    extractor and failures."""
-    if todo is None:
-        todo = [s for s in seeds if include_eval or is_trainable(s)]
-    with steps.task(f"asking {llm.model}", total=len(todo)) as advance:
-        batch = llm.extract_many(todo, schemas, on_done=lambda _r: advance())
-    found: dict[str, list[AtomCandidate]] = batch.candidates
-
-    def lookup(seed: Seed, _schema: ElementSchema) -> list[AtomCandidate]:
-        return found.get(seed.id, [])
-
-    failures = [f.model_dump() for f in batch.failures]
-    steps.note(
-        f"llm {llm.model} (prompt {llm.prompt_version}): {len(found)} seeds extracted, "
-        f"{len(failures)} failed, {llm.http_calls} HTTP calls"
-    )
-    return lookup, failures
-
-
-#: which seeds hybrid extraction asks the LLM about
-LLM_SELECTIONS = ("thin", "all")
-
-
-def _hybrid_lookup(
-    store: GraphStore,
-    seeds: Sequence[Seed],
-    schemas: dict[str, ElementSchema],
-    llm: LlmExtractor,
-    options: HybridOptions,
-    steps: Steps,
-) -> tuple[Extractor, list[dict[str, str]], HybridStats]:
-    """Static atoms for every seed plus the LLM's, folded into the known vocabulary, for
-    the seeds ``options`` selects (thin ones by default, at most ``options.limit``)."""
-    from ..extract.static import extract_static
-
-    static = {s.id: extract_static(s, schemas[s.domain]) for s in seeds if s.domain in schemas}
-    wanted = [s for s in seeds if s.id in static and (options.include_eval or is_trainable(s))]
-    if options.select == "thin":
-        specs = load_hierarchies()
-        wanted = [
-            s
-            for s in wanted
-            if s.domain in specs
-            and is_thin(static[s.id], schemas[s.domain], specs[s.domain].fallback_slugs())
-        ]
-    todo = wanted[: options.limit] if options.limit is not None else wanted
-    steps.note(f"hybrid: asking the LLM about {len(todo)} of {len(seeds)} seeds ({options.select})")
-    lookup, failures = _llm_lookup(seeds, schemas, llm, options.include_eval, steps, todo)
-    known = KnownNames.from_names(_known_names(store))
-    stats = HybridStats()
-
-    def hybrid(seed: Seed, schema: ElementSchema) -> list[AtomCandidate]:
-        return combine(seed, static.get(seed.id, []), lookup(seed, schema), known, stats)
-
-    return hybrid, failures, stats
-
-
-def _known_names(store: GraphStore) -> dict[tuple[str, str], list[str]]:
-    """Every fine atom's name and aliases, and the hierarchy's members, per domain and slot."""
-    names: dict[tuple[str, str], list[str]] = {}
-    for atom in store.iter_atoms():
-        if atom.level == 0:
-            names.setdefault((atom.domain, atom.slot), []).extend([atom.name, *atom.aliases])
-    for key, known in vocabulary().items():
-        names.setdefault(key, []).extend(known)
-    return names
-
-
-@dataclass(frozen=True)
-class HybridOptions:
-    """Which seeds hybrid extraction sends to the LLM."""
-
-    select: str = "thin"
-    limit: int | None = None
-    include_eval: bool = False
-
-
 def _write_failures(path: Path, failures: list[dict[str, str]], steps: Steps) -> str:
     atomic_write_text(path, "".join(json.dumps(f) + "\n" for f in failures))
     if failures:
@@ -302,12 +216,12 @@ def ingest_seeds(
     extractor: Extractor
     stats: HybridStats | None = None
     if llm is not None and hybrid is not None:
-        extractor, failures, stats = _hybrid_lookup(store, seeds, schemas, llm, hybrid, steps)
+        extractor, failures, stats = hybrid_lookup(store, seeds, schemas, llm, hybrid, steps)
         if llm_failures_file is not None:
             failures_path = _write_failures(llm_failures_file, failures, steps)
         name = f"hybrid:static+{llm.name}"
     elif llm is not None:
-        extractor, failures = _llm_lookup(seeds, schemas, llm, include_eval, steps)
+        extractor, failures = llm_lookup(seeds, schemas, llm, include_eval, steps)
         failed = {f["seed_id"] for f in failures}
         seeds = [s for s in seeds if s.id not in failed]
         if llm_failures_file is not None:

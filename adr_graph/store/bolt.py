@@ -250,6 +250,23 @@ class Neo4jStore:
         self.record_outcomes(tasks)
         self._projection = None
 
+    def delete_atoms(self, atom_ids: Iterable[str]) -> int:
+        """Remove atoms no seed or task holds, with their typed edges (absent ids are
+        skipped); returns how many were removed."""
+        ids = list(dict.fromkeys(atom_ids))
+        found = self._existing(ids)
+        for batch in chunks(ids, self.batch_size):
+            held = self.db.read(q.HELD_ATOMS, ids=batch)
+            if held:
+                raise StoreError(
+                    f"cannot delete atom {held[0]['id']!r}: seeds or tasks hold it; "
+                    "merge it instead"
+                )
+        for batch in chunks(ids, self.batch_size):
+            self.db.write(q.DELETE_ATOMS, ids=batch)
+        self._projection = None
+        return len(found)
+
     # -- reads ------------------------------------------------------------------------------
     def _get_atoms(self, ids: list[str]) -> list[Atom]:
         rows = self.db.read(q.GET_ATOMS, ids=ids)

@@ -109,6 +109,15 @@ EXISTING_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) RETURN a.id AS id"
 
 DELETE_ATOM = "MATCH (a:Atom {id: $id}) DETACH DELETE a"
 
+HELD_ATOMS = """
+UNWIND $ids AS id
+MATCH (a:Atom {id: id})<-[r]-(holder)
+WHERE type(r) IN ['HAS_ATOM', 'COMBINES']
+RETURN DISTINCT a.id AS id
+"""
+
+DELETE_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) DETACH DELETE a"
+
 CLEAR_ATOMS = "MATCH (a:Atom) WITH a LIMIT $limit DETACH DELETE a RETURN count(*) AS n"
 CLEAR_SEEDS = "MATCH (s:Seed) WITH s LIMIT $limit DETACH DELETE s RETURN count(*) AS n"
 

@@ -163,6 +163,23 @@ class EmbeddedStore:
         self.graph.nodes[(ATOM, canonical)]["record"] = merged.model_copy(update={"frequency": 0})
         self._projection = None
 
+    def delete_atoms(self, atom_ids: Iterable[str]) -> int:
+        """Remove atoms no seed or task holds, with their typed edges (absent ids are
+        skipped); returns how many were removed."""
+        nodes = [(ATOM, a) for a in dict.fromkeys(atom_ids) if (ATOM, a) in self.graph]
+        held = [
+            n[1]
+            for n in nodes
+            if any(k in (HAS_ATOM, COMBINES) for *_e, k in self.graph.in_edges(n, keys=True))
+        ]
+        if held:
+            raise StoreError(
+                f"cannot delete atom {held[0]!r}: seeds or tasks hold it; merge it instead"
+            )
+        self.graph.remove_nodes_from(nodes)
+        self._projection = None
+        return len(nodes)
+
     # -- reads ----------------------------------------------------------------
     def get_atom(self, atom_id: str) -> Atom | None:
         data = self.graph.nodes.get((ATOM, atom_id))

@@ -13,8 +13,8 @@ what is there and memberships of the same seed ids are replaced.
 >>> _ = src.set_memberships([SeedAtoms(seed_id="s1", domain="algorithm", source="demo",
 ...                                    atom_ids=["algorithm/technique/bfs"])])
 >>> report = copy_graph(src, dst)
->>> (report.atoms, report.seeds, report.edges), dst.seed_atoms("s1")
-((1, 1, 0), ['algorithm/technique/bfs'])
+>>> (report.atoms, report.groups, report.seeds, report.edges), dst.seed_atoms("s1")
+((1, 0, 1, 0), ['algorithm/technique/bfs'])
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class TransferReport:
-    """How many records :func:`copy_graph` copied."""
+    """How many records :func:`copy_graph` copied (``atoms``: fine atoms, as
+    :meth:`GraphStore.stats` counts them; ``groups``: hierarchy groups and areas)."""
 
     atoms: int
     seeds: int
     edges: int
     tasks: int = 0
+    groups: int = 0
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -59,10 +61,11 @@ def copy_graph(
 ) -> TransferReport:
     """Copy every atom, membership and typed edge of ``source`` into ``target``.
 
-    ``on_progress(kind, n)`` is called after each batch (kind: atoms, seeds, edges).
+    ``on_progress(kind, n)`` is called after each batch (kind: atoms, groups, seeds,
+    edges, tasks).
     The caller commits ``target``.
     """
-    counts = {"atoms": 0, "seeds": 0, "edges": 0, "tasks": 0}
+    counts = {"atoms": 0, "seeds": 0, "edges": 0, "tasks": 0, "groups": 0}
 
     def step(kind: str, n: int) -> None:
         counts[kind] += n
@@ -71,7 +74,9 @@ def copy_graph(
 
     for atoms in _batches(source.iter_atoms(), batch_size):
         target.upsert_atoms(a.model_copy(update={"frequency": 0}) for a in atoms)
-        step("atoms", len(atoms))
+        groups = sum(1 for a in atoms if a.level > 0)
+        step("atoms", len(atoms) - groups)
+        step("groups", groups)
     for rows in _batches(source.iter_memberships(), batch_size):
         target.set_memberships(rows)
         step("seeds", len(rows))

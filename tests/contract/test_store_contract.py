@@ -434,5 +434,31 @@ def test_hierarchy_is_directed_levelled_and_out_of_the_projection(harness: Store
     assert {(e.a, e.b) for e in copied.iter_edges("IS_A")} == edges
     assert copied.get_atom(area).level == 2  # type: ignore[union-attr]
     # a rebuild replaces the hierarchy's edges instead of doubling them
-    build_hierarchy(store)
+    again = build_hierarchy(store)
     assert {(e.a, e.b) for e in store.iter_edges("IS_A")} == edges
+    assert again.removed_groups == 0
+    # a group the new plan no longer has (here: planted by hand) is deleted on rebuild
+    stale = Atom(
+        id="algorithm/technique/group:gone", domain="algorithm", slot="technique", name="gone",
+        extractors=["hierarchy"], level=1,
+    )
+    store.upsert_atoms([stale])
+    assert build_hierarchy(store).removed_groups == 1
+    assert store.get_atom(stale.id) is None
+    assert store.stats().domains["algorithm"].groups == stats.domains["algorithm"].groups
+
+
+def test_delete_atoms_removes_unheld_atoms_and_refuses_held_ones(harness: StoreHarness) -> None:
+    store = populated(harness.fresh())
+    loose = Atom(id="algorithm/technique/loose", domain="algorithm", slot="technique", name="loose")
+    store.upsert_atoms([loose])
+    store.upsert_edges([AtomEdge(a=loose.id, b=BFS.id, type="SIMILAR", score=0.7, source="t")])
+    with pytest.raises(StoreError, match="hold it"):
+        store.delete_atoms([BFS.id])
+    assert store.get_atom(BFS.id) is not None
+    assert store.delete_atoms([loose.id, "algorithm/technique/absent"]) == 1
+    store.commit()
+    store = harness.reopen(store)
+    assert store.get_atom(loose.id) is None
+    assert not [e for e in store.iter_edges("SIMILAR") if loose.id in (e.a, e.b)]
+    assert store.get_atom(BFS.id) is not None and store.stats().atoms == 4

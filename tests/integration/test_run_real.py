@@ -99,6 +99,7 @@ def bolt_graph(
     uri = bolt_settings.uri
     imported, _ = cli_json(cwd, "import", ".adr-graph/store", "--store", uri, "--replace", env=env)
     assert imported["atoms"] == doc["stats"]["atoms"] and imported["seeds"] == doc["stats"]["seeds"]
+    assert imported["groups"] == sum(d["groups"] for d in doc["stats"]["domains"].values()) > 0
     return uri, env
 
 
@@ -168,11 +169,11 @@ def execute_notebook(name: str, env: dict[str, str]) -> tuple[int, str]:
 
 def test_sampler_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
     """notebooks/02 executes headless against the real store and draws its figures."""
-    cwd, _, _ = real_run
+    cwd, doc, _ = real_run
     env = {"ADR_GRAPH_STORE": str(cwd / ".adr-graph" / "store"), "ADR_GRAPH_NOTEBOOK_SETS": "60"}
     figures, text = execute_notebook("02_sampler_coverage.ipynb", env)
     assert figures == 3
-    assert "2150 atoms" in text and "8836 seeds" in text
+    assert f"{doc['stats']['atoms']} atoms" in text and "8836 seeds" in text
 
 
 def test_atom_graph_notebook_runs_on_the_real_graph(real_run: tuple[Path, dict, str]) -> None:
@@ -200,9 +201,10 @@ def test_tasks_notebook_runs_on_real_model_output(real_run: tuple[Path, dict, st
 
 
 def test_cypher_notebook_runs_against_the_bolt_server(
-    bolt_graph: tuple[str, dict[str, str]],
+    real_run: tuple[Path, dict, str], bolt_graph: tuple[str, dict[str, str]]
 ) -> None:
+    _, doc, _ = real_run
     _, env = bolt_graph
     figures, text = execute_notebook("04_cypher.ipynb", env)
     assert figures == 1
-    assert "1933 atoms, 8836 seeds" in text and "algorithm/technique/" in text
+    assert f"{doc['stats']['atoms']} atoms, 8836 seeds" in text and "algorithm/technique/" in text
