@@ -5,7 +5,9 @@ both atoms seen in the training 80 %, that never co-occur there; positives are t
 co-occur in the held-out 20 %. Per domain, the AUC (mean and standard deviation over splits) of:
 
 - ``learned``: :class:`adr_graph.sample.learned.LearnedCompatibility`, fitted on inner
-  splits of the training seeds only (never on the evaluation part);
+  splits of the training seeds only (never on the evaluation part), without the hierarchy;
+- ``learned_hierarchy``: the same, with the parent-group features (co-occurrence and lift
+  of the atoms' hierarchy groups), as ``sample`` fits it on a store with a hierarchy;
 - ``hand_weighted``: today's ``PairModel.compatibility`` on the training seeds (without the
   derived INCOMPATIBLE edges, which are computed from every seed and would leak);
 - ``adamic_adar``, ``popularity`` (``f_a f_b``) and ``embedding_cosine``, the baselines
@@ -34,6 +36,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
+from adr_graph.hierarchy.grain import parent_groups
 from adr_graph.reports.coverage import coverage_report
 from adr_graph.sample import (
     PairModel,
@@ -43,7 +46,7 @@ from adr_graph.sample import (
     sample_sets,
     split_seeds,
 )
-from adr_graph.sample.features import PairFeatures, candidate_pairs, pair_values
+from adr_graph.sample.features import PairFeatures, candidate_pairs, pair_values, parent_codes
 from adr_graph.sample.learned import LearnedCompatibility
 from adr_graph.sample.negative import negative_evidence
 from adr_graph.schema import load_schemas
@@ -73,7 +76,7 @@ def _without_derived_vetoes(model: PairModel, store: object) -> PairModel:
 
 
 def one_split(
-    store, proj, slots, domains, embeddings, groups, seed: int
+    store, proj, slots, domains, embeddings, groups, seed: int, parents=None
 ) -> dict[str, dict[str, float]]:
     train, held = split_seeds(proj.n_seeds, 0.2, seed=seed)
     inc = sp.csr_matrix(proj.incidence)
@@ -82,6 +85,14 @@ def one_split(
     learned = LearnedCompatibility(seed=seed).fit(
         inc[train], slots, domains, embeddings, groups[train]
     )
+    feats_h = learned_h = None
+    if parents is not None:  # the same model with the hierarchy's parent-group features
+        feats_h = PairFeatures.from_incidence(
+            inc[train], slots, embeddings, groups[train], parents=parents
+        )
+        learned_h = LearnedCompatibility(seed=seed).fit(
+            inc[train], slots, domains, embeddings, groups[train], parents=parents
+        )
     hand = model_from_store(store, seed_rows=train, compatibility="hand")
     old = _without_derived_vetoes(hand, store)
     rng = np.random.default_rng(seed)
@@ -104,6 +115,8 @@ def one_split(
             "popularity": matrix[:, 4],
             "embedding_cosine": matrix[:, 8],
         }
+        if learned_h is not None:
+            scores["learned_hierarchy"] = learned_h.predict(feats_h, i, j, domain)
         out[domain] = {k: _auc(y, v) for k, v in scores.items()}
         out[domain]["positives"] = int(y.sum())
     return out
@@ -174,8 +187,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )
         source = {m.seed_id: m.source for m in store.iter_memberships()}
         groups = np.array([source.get(s, "") for s in proj.seed_ids], dtype=object)
+        parent = parent_groups(store)
+        parents = parent_codes(proj.atom_ids, parent) if parent else None
         runs = [
-            one_split(store, proj, slots, domains, embeddings, groups, s)
+            one_split(store, proj, slots, domains, embeddings, groups, s, parents)
             for s in range(args.splits)
         ]
         model = model_from_store(store)

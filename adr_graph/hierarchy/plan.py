@@ -107,7 +107,12 @@ def cluster_names(names: Sequence[str], stop_words: Collection[str] = ()) -> str
     tokens = Counter(
         t for n in names for t in set(re.split(r"[-._]+", n.lower())) if t and t not in stop_words
     )
-    return tokens.most_common(1)[0][0] if tokens else names[0]
+    return _most_common(tokens) or names[0]
+
+
+def _most_common(counts: Counter[str]) -> str | None:
+    """The most common key, ties broken by the key itself (never by hash or input order)."""
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counts else None
 
 
 def _clusters(atoms: Sequence[Atom], rule: ClusterRule) -> list[list[int]]:
@@ -167,7 +172,7 @@ def _capability(members: Sequence[Atom], capability: Mapping[str, Counter[str]])
     total: Counter[str] = Counter()
     for atom in members:
         total.update(capability.get(atom.id, Counter()))
-    return total.most_common(1)[0][0] if total else None
+    return _most_common(total)
 
 
 def _attach_family(

@@ -127,6 +127,36 @@ def test_tools_group_by_namespace_then_by_embedding_cluster() -> None:
     assert plan.placed_by == {"namespace": 2, "cluster": 3}
 
 
+_TIED_PLAN = """
+from collections import Counter
+from adr_graph.hierarchy.plan import cluster_names, plan_hierarchy
+from adr_graph.records import Atom
+tools = [("alpha-beta", [1, 0]), ("beta-alpha", [0.99, 0.01]), ("gamma-delta", [0.98, 0.02])]
+atoms = [Atom(id=f"tool_usage/tool/{n}", domain="tool_usage", slot="tool", name=n,
+              embedding=v) for n, v in tools]
+tie = {a.id: Counter({"search": 1, "book": 1}) for a in atoms}
+plan = plan_hierarchy(atoms, capability=tie)
+print(cluster_names(["x-y", "y-x"]), sorted((e.a, e.b) for e in plan.edges))
+"""
+
+
+def test_group_names_do_not_depend_on_the_hash_seed() -> None:
+    """Ties between name tokens (or capabilities) are broken by the name, never by set or
+    dict order: two runs of ``adr-graph run`` must build the same hierarchy."""
+    import subprocess
+    import sys
+
+    outputs = set()
+    for hash_seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _TIED_PLAN],
+            capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": hash_seed},
+        )  # fmt: skip
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
+    assert outputs.pop().startswith("x [")
+
+
 def _store() -> EmbeddedStore:
     store = EmbeddedStore(None)
     names = [("technique", "dijkstra"), ("technique", "bellman-ford"), ("technique", "bfs"),
