@@ -439,8 +439,12 @@ def test_hierarchy_is_directed_levelled_and_out_of_the_projection(harness: Store
     assert again.removed_groups == 0
     # a group the new plan no longer has (here: planted by hand) is deleted on rebuild
     stale = Atom(
-        id="algorithm/technique/group:gone", domain="algorithm", slot="technique", name="gone",
-        extractors=["hierarchy"], level=1,
+        id="algorithm/technique/group:gone",
+        domain="algorithm",
+        slot="technique",
+        name="gone",
+        extractors=["hierarchy"],
+        level=1,
     )
     store.upsert_atoms([stale])
     assert build_hierarchy(store).removed_groups == 1
