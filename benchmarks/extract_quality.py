@@ -8,7 +8,9 @@ rolled up to the gold's grain through ``schema/hierarchy`` before they are compa
 - ``llm``: an OpenAI-compatible endpoint (``--llm-base-url``; replies are cached under
   ``--cache``, so a rerun costs nothing), with the reply's JSON Schema sent;
 - ``hybrid``: static plus the LLM's atoms folded into the known vocabulary
-  (:mod:`adr_graph.extract.hybrid`), with the fold counts and merge rate.
+  (:mod:`adr_graph.extract.hybrid`), with the fold counts and merge rate; a new name
+  enters only when ``--min-support`` gold seeds name it, as ``ingest`` does;
+- ``hybrid_open``: the same without that gate (every new LLM name is an atom).
 
     python benchmarks/extract_quality.py [--gold PATH] [--show-errors]
     python benchmarks/extract_quality.py --llm-base-url http://127.0.0.1:8799/v1 \\
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adr_graph.extract.hybrid import HybridStats, KnownNames, combine
+from adr_graph.extract.hybrid import HybridStats, KnownNames, combine, name_support
 from adr_graph.extract.quality import GoldItem, Mismatch, load_gold, score_extractor
 from adr_graph.extract.static import extract_static
 from adr_graph.hierarchy.spec import vocabulary
@@ -72,15 +74,27 @@ def _llm_runs(args: argparse.Namespace, items: list[GoldItem], schemas: dict) ->
 
     out: dict[str, Any] = {"llm": _timed(items, ask, schemas)}
     out["llm"]["failures"] = failures
-    known = KnownNames.from_names(vocabulary())
-    stats = HybridStats()
+    support = name_support((item.seed, replies[item.seed.id]) for item in items)
+    for label, min_support in (("hybrid", args.min_support), ("hybrid_open", 1)):
+        known = KnownNames.from_names(vocabulary())
+        stats = HybridStats()
 
-    def hybrid(seed: Seed, schema: ElementSchema) -> list[AtomCandidate]:
-        return combine(seed, extract_static(seed, schema), replies[seed.id], known, stats)
+        def hybrid(
+            seed: Seed,
+            schema: ElementSchema,
+            stats: HybridStats = stats,
+            known=known,
+            m=min_support,
+        ) -> list[AtomCandidate]:
+            static = extract_static(seed, schema)
+            return combine(
+                seed, static, replies[seed.id], known, stats, support=support, min_support=m
+            )
 
-    out["hybrid"] = _timed(items, hybrid, schemas)
-    out["hybrid"]["fold"] = stats.as_dict()
-    out["hybrid"]["seeds_per_s_note"] = "static time only; the LLM replies are the llm run's"
+        out[label] = _timed(items, hybrid, schemas)
+        out[label]["fold"] = stats.as_dict()
+        out[label]["min_support"] = min_support
+        out[label]["seeds_per_s_note"] = "static time only; the LLM replies are the llm run's"
     return out
 
 
@@ -94,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(".adr-graph/cache/llm"))
     parser.add_argument("--max-atoms", type=int, default=8, help="atoms the reply schema allows")
     parser.add_argument("--max-tokens", type=int, default=640)
+    parser.add_argument(
+        "--min-support",
+        type=int,
+        default=2,
+        help="hybrid: gold seeds that must name a new LLM atom (hybrid_open: 1, no gate)",
+    )
     parser.add_argument(
         "--per-domain", type=int, help="score only the first N gold seeds of each domain"
     )

@@ -162,6 +162,15 @@ def ingest_cmd(
         int | None,
         typer.Option("--llm-limit", min=0, help="hybrid: ask the LLM about at most N seeds."),
     ] = None,
+    llm_min_support: Annotated[
+        int,
+        typer.Option(
+            "--llm-min-support",
+            min=1,
+            help="hybrid: a new LLM name becomes an atom only when this many seeds name it; "
+            "otherwise it stays a detail of its seed (listed next to the failures file).",
+        ),
+    ] = 2,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count bad lines.")] = False,
     include_eval_splits: Annotated[
         bool,
@@ -182,7 +191,11 @@ def ingest_cmd(
             f"unknown selection {llm_select!r}; choose from {', '.join(LLM_SELECTIONS)}",
             field="--llm-select",
         )
-    hybrid = HybridOptions(llm_select, llm_limit, include_eval_splits) if kind == "hybrid" else None
+    hybrid = (
+        HybridOptions(llm_select, llm_limit, include_eval_splits, llm_min_support)
+        if kind == "hybrid"
+        else None
+    )
     reporter = Reporter()
     loaded, bad = load_seed_file(seeds, schemas, skip_bad, reporter)
     with open_cli_store(settings, create=True) as opened:

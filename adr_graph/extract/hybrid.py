@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 
 from ..records import AtomCandidate, ElementSchema, Seed, slugify
 
-__all__ = ["HybridStats", "KnownNames", "combine", "is_thin", "surface_key"]
+__all__ = [
+    "HybridStats",
+    "KnownNames",
+    "Support",
+    "combine",
+    "is_thin",
+    "name_support",
+    "surface_key",
+]
 
 _KEEP_S = re.compile(r"(?:ss|us|is|ics|sis|ous)$")
 
@@ -59,14 +67,39 @@ class HybridStats:
     prefix: int = 0
     split: int = 0
     new: int = 0
+    #: new names too few seeds support: kept as seed-level details, not graph atoms
+    held_back: int = 0
+    #: seed id -> the ``slot: name`` details held back for it
+    details: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def merge_rate(self) -> float:
         return round(1 - self.new / self.llm, 4) if self.llm else 0.0
 
     def as_dict(self) -> dict[str, float]:
-        fields = ("llm", "exact", "surface", "prefix", "split", "new")
+        fields = ("llm", "exact", "surface", "prefix", "split", "new", "held_back")
         return {**{k: getattr(self, k) for k in fields}, "merge_rate": self.merge_rate}
+
+
+#: ``(domain, slot, surface key)`` -> how many seeds name it
+Support = Mapping[tuple[str, str, str], int]
+
+
+def name_support(
+    replies: Iterable[tuple[Seed, Sequence[AtomCandidate]]],
+) -> Counter[tuple[str, str, str]]:
+    """How many seeds' replies hold each name, by surface key (once per seed).
+
+    >>> seed = Seed(id="s", domain="algorithm", source="t", license="MIT", statement="x")
+    >>> names = [AtomCandidate(slot="technique", name=n, extractor="llm:m")
+    ...          for n in ("k-means", "K Means")]
+    >>> dict(name_support([(seed, names)]))
+    {('algorithm', 'technique', 'k-mean'): 1}
+    """
+    out: Counter[tuple[str, str, str]] = Counter()
+    for seed, candidates in replies:
+        out.update({(seed.domain, c.slot, surface_key(c.name)) for c in candidates})
+    return out
 
 
 @dataclass
@@ -137,8 +170,16 @@ def combine(
     llm: Sequence[AtomCandidate],
     known: KnownNames,
     stats: HybridStats,
+    *,
+    support: Support | None = None,
+    min_support: int = 1,
 ) -> list[AtomCandidate]:
-    """The static candidates, then the LLM's folded into known names (new ones kept)."""
+    """The static candidates, then the LLM's folded into known names.
+
+    A name that folds into nothing is a new atom only when at least ``min_support``
+    seeds name it (``support``, from :func:`name_support`); otherwise it stays a detail
+    of this seed (``stats.details``), as the grain of ``schema/README.md`` asks.
+    """
     for cand in static:
         known.add(seed.domain, cand.slot, cand.name)
     out = list(static)
@@ -148,6 +189,11 @@ def combine(
         stats.llm += 1
         names, kind = known.fold(seed.domain, cand.slot, cand.name)
         how[kind] += 1
+        backing = (support or {}).get((seed.domain, cand.slot, surface_key(cand.name)), 1)
+        if kind == "new" and backing < min_support:
+            stats.held_back += 1
+            stats.details.setdefault(seed.id, []).append(f"{cand.slot}: {cand.name}")
+            continue
         for name in names:
             if (cand.slot, slugify(name)) not in seen:
                 seen.add((cand.slot, slugify(name)))

@@ -95,6 +95,8 @@ class IngestOutcome:
     hierarchy: HierarchyReport | None = None
     #: how the LLM's names were folded into the vocabulary (``--extractor hybrid``)
     hybrid: HybridStats | None = None
+    #: the LLM names held back as seed-level details (``--extractor hybrid``)
+    hybrid_details_file: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         rep = self.ingest
@@ -115,6 +117,7 @@ class IngestOutcome:
             "negative_evidence": self.negative,
             "hierarchy": self.hierarchy.model_dump() if self.hierarchy else None,
             "hybrid": self.hybrid.as_dict() if self.hybrid else None,
+            "hybrid_details_file": self.hybrid_details_file,
         }
 
 
@@ -159,6 +162,18 @@ def _write_failures(path: Path, failures: list[dict[str, str]], steps: Steps) ->
     atomic_write_text(path, "".join(json.dumps(f) + "\n" for f in failures))
     if failures:
         steps.note(f"{len(failures)} seed(s) failed LLM extraction; see {path}", warning=True)
+    return str(path)
+
+
+def _write_details(path: Path, stats: HybridStats, steps: Steps) -> str:
+    """The LLM names held back as seed-level details, one JSON line per seed."""
+    rows = [{"seed_id": k, "details": v} for k, v in sorted(stats.details.items())]
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
+    if stats.held_back:
+        steps.note(
+            f"hybrid: {stats.held_back} new LLM name(s) too few seeds support kept as seed "
+            f"details in {path}"
+        )
     return str(path)
 
 
@@ -232,6 +247,11 @@ def ingest_seeds(
 
         extractor, name = extract_static, "static"
     report = _extract_into(store, seeds, schemas, extractor, include_eval, steps)
+    details_path = None
+    if stats is not None and llm_failures_file is not None:  # filled as the seeds went in
+        details_path = _write_details(
+            llm_failures_file.with_name("hybrid-details.jsonl"), stats, steps
+        )
     canonical = canonicalise_atoms(store, embedder, on_progress) if embedder else None
     negative = add_negative_evidence(store, on_progress)
     hierarchy = add_hierarchy(store, on_progress)
@@ -246,6 +266,7 @@ def ingest_seeds(
         negative,
         hierarchy,
         stats,
+        details_path,
     )
 
 

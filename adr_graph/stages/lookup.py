@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..extract.hybrid import HybridStats, KnownNames, combine, is_thin
+from ..extract.hybrid import HybridStats, KnownNames, combine, is_thin, name_support
 from ..hierarchy import load_hierarchies
 from ..hierarchy.spec import vocabulary
 from ..ingest import Extractor, is_trainable
@@ -63,6 +63,8 @@ class HybridOptions:
     select: str = "thin"
     limit: int | None = None
     include_eval: bool = False
+    #: seeds that must name a new LLM atom before it enters the graph (else: a detail)
+    min_support: int = 2
 
 
 def hybrid_lookup(
@@ -92,9 +94,18 @@ def hybrid_lookup(
     lookup, failures = llm_lookup(seeds, schemas, llm, options.include_eval, steps, todo)
     known = KnownNames.from_names(_known_names(store))
     stats = HybridStats()
+    support = name_support((s, lookup(s, schemas[s.domain])) for s in todo)
 
     def hybrid(seed: Seed, schema: ElementSchema) -> list[AtomCandidate]:
-        return combine(seed, static.get(seed.id, []), lookup(seed, schema), known, stats)
+        return combine(
+            seed,
+            static.get(seed.id, []),
+            lookup(seed, schema),
+            known,
+            stats,
+            support=support,
+            min_support=options.min_support,
+        )
 
     return hybrid, failures, stats
 

@@ -250,6 +250,50 @@ def test_ingest_with_llm_extractor_records_failures(
     assert {f["seed_id"] for f in json.loads(out)["llm_failures"]} == failed
 
 
+def _hybrid_reply(body: dict[str, Any]) -> Scripted:
+    """A name every seed of the domain shares, and one only this seed's prompt gives."""
+    import zlib
+
+    prompt = " ".join(m["content"] for m in body["messages"])
+    domain = prompt.split("Domain: ", 1)[1].split()[0].rstrip(".")
+    slot = {"algorithm": "technique", "data_science": "task_goal"}.get(domain, "objective")
+    atoms = [
+        {"slot": slot, "name": "shared novelty", "description": "every seed says so"},
+        {"slot": slot, "name": f"lone {zlib.crc32(prompt.encode())}", "description": "one"},
+    ]
+    return Scripted(json.dumps({"atoms": atoms}))
+
+
+def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
+    store = str(tmp_path / "store")
+    with FakeOpenAI(_hybrid_reply) as server:
+        args = ["ingest", str(seeds_file), "--store", store, "--extractor", "hybrid"]
+        code, out, err = run_cli(
+            capsys, *args, "--llm-select", "all", "--llm-base-url", server.base_url, "--json"
+        )
+        calls = len(server.requests)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["extractor"] == "hybrid:static+llm:fake-model" and calls == 14
+    # each seed's lone name is held back as a detail of that seed, never a graph atom
+    assert doc["hybrid"]["held_back"] == 14 and doc["hybrid"]["llm"] == 28
+    details = Path(doc["hybrid_details_file"])
+    assert details.parent == Path(doc["llm_failures_file"]).parent
+    rows = [json.loads(line) for line in details.read_text().splitlines()]
+    assert len(rows) == 14 and all(r["details"][0].split(": ")[1].startswith("lone") for r in rows)
+    _, stats, _ = run_cli(capsys, "stats", "--store", store, "--json")
+    slots = json.loads(stats)["domains"]["algorithm"]["slots"]
+    assert slots["data_structure"]["atoms"] > 0  # the static atoms stay
+    from adr_graph.store import open_store
+
+    with open_store(store) as opened:
+        names = {a.name for a in opened.iter_atoms()}
+    assert "shared-novelty" in names and not any(n.startswith("lone") for n in names)
+
+
 def test_llm_extractor_needs_an_endpoint(
     seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -259,6 +259,34 @@ def test_hybrid_keeps_static_atoms_and_folds_the_llms() -> None:
     assert (stats.llm, stats.surface, stats.new, stats.merge_rate) == (3, 1, 2, 0.3333)
 
 
+def test_hybrid_holds_back_new_names_too_few_seeds_support() -> None:
+    from adr_graph.extract.hybrid import name_support
+
+    seeds = [
+        Seed(id=i, domain="data_science", source="t", license="MIT", statement="x")
+        for i in ("a", "b")
+    ]
+    replies = {
+        "a": [AtomCandidate(slot="task_goal", name="k-means", extractor="llm:m"),
+              AtomCandidate(slot="task_goal", name="power iteration", extractor="llm:m"),
+              AtomCandidate(slot="task_goal", name="aggregations", extractor="llm:m")],
+        "b": [AtomCandidate(slot="task_goal", name="K Means", extractor="llm:m")],
+    }  # fmt: skip
+    support = name_support((s, replies[s.id]) for s in seeds)
+    known = KnownNames.from_names({("data_science", "task_goal"): ["aggregation"]})
+    stats = HybridStats()
+    out = {
+        s.id: [c.name for c in combine(s, [], replies[s.id], known, stats, support=support,
+                                       min_support=2)]
+        for s in seeds
+    }  # fmt: skip
+    # two seeds name k-means: an atom; one names power iteration: a detail of that seed;
+    # a known name folds in whatever its support
+    assert out == {"a": ["k-means", "aggregation"], "b": ["K Means"]}
+    assert stats.held_back == 1 and stats.details == {"a": ["task_goal: power iteration"]}
+    assert stats.as_dict()["held_back"] == 1
+
+
 def test_thin_seeds_are_those_with_only_fallbacks() -> None:
     schema = load_schemas()["algorithm"]
     fallbacks = hierarchy_spec("algorithm").fallback_slugs()
