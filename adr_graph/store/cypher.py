@@ -111,8 +111,7 @@ DELETE_ATOM = "MATCH (a:Atom {id: $id}) DETACH DELETE a"
 
 HELD_ATOMS = """
 UNWIND $ids AS id
-MATCH (a:Atom {id: id})<-[r]-(holder)
-WHERE type(r) IN ['HAS_ATOM', 'COMBINES']
+MATCH (a:Atom {id: id})<-[:HAS_ATOM|COMBINES]-()
 RETURN DISTINCT a.id AS id
 """
 

@@ -26,7 +26,9 @@ def test_export_then_import_round_trip(
     dump = tmp_path / "dump"
     code, out, err = run_cli(capsys, "export", "--out", str(dump), "--store", str(store), "--json")
     assert code == 0, err
-    assert json.loads(out) == {"out": str(dump), "atoms": 4, "seeds": 5, "edges": 2, "tasks": 2}
+    assert json.loads(out) == {
+        "out": str(dump), "atoms": 4, "groups": 0, "seeds": 5, "edges": 2, "tasks": 2
+    }  # fmt: skip
     target = tmp_path / "target"
     code, out, _ = run_cli(capsys, "import", str(dump), "--store", str(target), "--json")
     assert code == 0 and json.loads(out)["atoms"] == 4
