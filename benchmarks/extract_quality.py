@@ -12,6 +12,9 @@ rolled up to the gold's grain through ``schema/hierarchy`` before they are compa
   enters only when ``--min-support`` gold seeds name it, as ``ingest`` does;
 - ``hybrid_open``: the same without that gate (every new LLM name is an atom).
 
+``--closed-vocabulary`` asks the LLM to pick, for each slot the hierarchy names, among
+those names only (the prompt lists them; the reply schema admits nothing else).
+
     python benchmarks/extract_quality.py [--gold PATH] [--show-errors]
     python benchmarks/extract_quality.py --llm-base-url http://127.0.0.1:8799/v1 \\
         --model qwen2.5-coder-1.5b-instruct-q4_k_m --cache .adr-graph/cache/llm
@@ -61,6 +64,7 @@ def _llm_runs(args: argparse.Namespace, items: list[GoldItem], schemas: dict) ->
         max_concurrency=1,
         max_tokens=args.max_tokens,
         max_atoms=args.max_atoms,
+        vocabulary=vocabulary() if args.closed_vocabulary else None,
     )
     replies: dict[str, list[AtomCandidate]] = {}
     failures: list[str] = []
@@ -108,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(".adr-graph/cache/llm"))
     parser.add_argument("--max-atoms", type=int, default=8, help="atoms the reply schema allows")
     parser.add_argument("--max-tokens", type=int, default=640)
+    parser.add_argument(
+        "--closed-vocabulary",
+        action="store_true",
+        help="llm: list the hierarchy's names per slot and admit only them where a slot has any",
+    )
     parser.add_argument(
         "--min-support",
         type=int,

@@ -101,6 +101,9 @@ class LlmExtractor:
         that form (llama-cpp-python); the server's grammar then makes every reply parse.
     max_atoms : int
         Most atoms the reply schema allows (bounds the reply's length).
+    vocabulary : mapping, optional
+        ``(domain, slot) -> names``: a closed vocabulary. The prompt lists the names and
+        the reply schema admits only them for those slots; other slots stay open.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class LlmExtractor:
         json_mode: bool = False,
         json_schema: bool = True,
         max_atoms: int = 12,
+        vocabulary: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
@@ -124,6 +128,7 @@ class LlmExtractor:
         self.prompt_version = EXTRACT_PROMPT_VERSION
         self.json_schema = json_schema
         self.max_atoms = max_atoms
+        self.vocabulary = vocabulary
         self.chat = CachedChat(
             client,
             model,
@@ -143,15 +148,30 @@ class LlmExtractor:
     def cache_key(self, messages: list[dict[str, str]], schema: ElementSchema | None = None) -> str:
         """The reply-cache key of ``messages`` (see :class:`CachedChat`); with ``schema``,
         the key of the schema-constrained request this extractor sends."""
-        shape = (
-            reply_schema(schema, max_atoms=self.max_atoms)
-            if schema is not None and self.json_schema
-            else None
-        )
+        shape = self._shape(schema) if schema is not None else None
         return self.chat.cache_key(messages, shape)
 
+    def _names(self, schema: ElementSchema) -> dict[str, Sequence[str]] | None:
+        """This domain's closed vocabulary, slot -> names (``None`` when open)."""
+        if not self.vocabulary:
+            return None
+        return {
+            s.name: self.vocabulary[(schema.domain, s.name)]
+            for s in schema.slots
+            if self.vocabulary.get((schema.domain, s.name))
+        }
+
+    def _shape(self, schema: ElementSchema) -> dict[str, Any] | None:
+        if not self.json_schema:
+            return None
+        return reply_schema(schema, max_atoms=self.max_atoms, names=self._names(schema))
+
+    def messages(self, seed: Seed, schema: ElementSchema) -> list[dict[str, str]]:
+        """The chat messages this extractor sends for ``seed``."""
+        return build_messages(seed, schema, names=self._names(schema))
+
     def _reply(self, messages: list[dict[str, str]], schema: ElementSchema) -> tuple[str, bool]:
-        shape = reply_schema(schema, max_atoms=self.max_atoms) if self.json_schema else None
+        shape = self._shape(schema)
         try:
             return self.chat.reply(messages, shape)
         except EmptyReplyError as exc:
@@ -172,7 +192,7 @@ class LlmExtractor:
         LlmCallError
             The endpoint failed (after retries for transient errors).
         """
-        reply, _ = self._reply(build_messages(seed, schema), schema)
+        reply, _ = self._reply(self.messages(seed, schema), schema)
         return parse_reply(reply, schema, extractor=self.name)
 
     def extract_many(
@@ -216,7 +236,7 @@ class LlmExtractor:
             return LlmSeedResult(seed_id=seed.id, failure=failure)
         cached = False
         try:
-            reply, cached = self._reply(build_messages(seed, schema), schema)
+            reply, cached = self._reply(self.messages(seed, schema), schema)
             found = parse_reply(reply, schema, extractor=self.name)
         except (LlmReplyError, LlmCallError) as exc:
             kind = "reply" if isinstance(exc, LlmReplyError) else "call"

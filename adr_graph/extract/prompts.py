@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -68,25 +69,52 @@ class ExtractReply(BaseModel):
     atoms: list[AtomReply] = Field(default_factory=list)
 
 
-def reply_schema(schema: ElementSchema, *, max_atoms: int = 12) -> dict[str, Any]:
-    """The JSON Schema of a reply for ``schema``'s domain: slots as an enum, so a
-    grammar-constrained server cannot invent a slot or break the JSON.
-
-    >>> from adr_graph.schema import load_schemas
-    >>> s = reply_schema(load_schemas()["algorithm"])
-    >>> s["properties"]["atoms"]["items"]["properties"]["slot"]["enum"][:2]
-    ['technique', 'data_structure']
-    """
-    atom = {
+def _atom_shape(slots: dict[str, Any], name: dict[str, Any]) -> dict[str, Any]:
+    return {
         "type": "object",
         "properties": {
-            "slot": {"type": "string", "enum": [slot.name for slot in schema.slots]},
-            "name": {"type": "string", "minLength": 1, "maxLength": 60},
+            "slot": slots,
+            "name": name,
             "description": {"type": "string", "maxLength": _DESCRIPTION_LIMIT},
         },
         "required": ["slot", "name", "description"],
         "additionalProperties": False,
     }
+
+
+def reply_schema(
+    schema: ElementSchema,
+    *,
+    max_atoms: int = 12,
+    names: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """The JSON Schema of a reply for ``schema``'s domain: slots as an enum, so a
+    grammar-constrained server cannot invent a slot or break the JSON.
+
+    With ``names`` (slot -> known names), a slot that has names takes only those (a
+    closed vocabulary); the other slots stay open.
+
+    >>> from adr_graph.schema import load_schemas
+    >>> s = reply_schema(load_schemas()["algorithm"])
+    >>> s["properties"]["atoms"]["items"]["properties"]["slot"]["enum"][:2]
+    ['technique', 'data_structure']
+    >>> closed = reply_schema(load_schemas()["algorithm"], names={"technique": ["bfs", "dfs"]})
+    >>> closed["properties"]["atoms"]["items"]["anyOf"][0]["properties"]["name"]
+    {'type': 'string', 'enum': ['bfs', 'dfs']}
+    """
+    free = {"type": "string", "minLength": 1, "maxLength": 60}
+    slots = [slot.name for slot in schema.slots]
+    atom = _atom_shape({"type": "string", "enum": slots}, free)
+    if names:
+        closed = [s for s in slots if names.get(s)]
+        open_slots = [s for s in slots if not names.get(s)]
+        shapes = [
+            _atom_shape({"type": "string", "enum": [s]}, {"type": "string", "enum": list(names[s])})
+            for s in closed
+        ]
+        if open_slots:
+            shapes.append(_atom_shape({"type": "string", "enum": open_slots}, free))
+        atom = {"anyOf": shapes}
     return {
         "type": "object",
         "properties": {"atoms": {"type": "array", "items": atom, "maxItems": max_atoms}},
@@ -108,6 +136,7 @@ def build_messages(
     *,
     statement_chars: int = _STATEMENT_CHARS,
     solution_chars: int = _SOLUTION_CHARS,
+    names: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, str]]:
     """Chat messages asking for the atoms of one seed.
 
@@ -119,6 +148,8 @@ def build_messages(
         The seed's domain schema; its slots are the only allowed ``slot`` values.
     statement_chars, solution_chars : int
         Character budgets for the statement and the reference solution.
+    names : mapping of str to sequence of str, optional
+        Known names per slot, listed so the model picks among them (closed vocabulary).
 
     Returns
     -------
@@ -126,10 +157,11 @@ def build_messages(
         ``[{"role": "system", ...}, {"role": "user", ...}]``.
     """
     slots = "\n".join(f"- {s.name}: {s.definition}" for s in schema.slots)
-    parts = [
-        f"Domain: {schema.domain}. Allowed slots:\n{slots}",
-        f"Task statement:\n{_truncate(seed.statement, statement_chars)}",
-    ]
+    parts = [f"Domain: {schema.domain}. Allowed slots:\n{slots}"]
+    if names:
+        listed = "\n".join(f"- {slot}: {', '.join(n)}" for slot, n in names.items() if n)
+        parts.append(f"For these slots, use only these names:\n{listed}")
+    parts.append(f"Task statement:\n{_truncate(seed.statement, statement_chars)}")
     if seed.solution:
         parts.append(f"Reference solution:\n{_truncate(seed.solution, solution_chars)}")
     parts.append(

@@ -267,3 +267,27 @@ def test_server_refusing_json_schema_gets_the_schema_inside_json_object(
     assert formats[0]["type"] == "json_schema"
     assert formats[1] == {"type": "json_object", "schema": reply_schema(schemas["algorithm"])}
     assert formats[2]["type"] == "json_object" and len(server.requests) == 3
+
+
+def test_closed_vocabulary_lists_the_names_and_admits_only_them(
+    schemas: dict[str, ElementSchema],
+) -> None:
+    vocab = {("algorithm", "technique"): ["binary search", "two pointers"]}
+    with FakeOpenAI([Scripted(GOOD), Scripted(GOOD)]) as server:
+        closed = _extractor(server, vocabulary=vocab)
+        open_ = _extractor(server)
+        closed.extract(_seed(), schemas["algorithm"])
+        open_.extract(_seed(), schemas["algorithm"])
+    prompt = server.requests[0]["messages"][1]["content"]
+    assert "use only these names:\n- technique: binary search, two pointers" in prompt
+    assert "use only these names" not in server.requests[1]["messages"][1]["content"]
+    shapes = server.requests[0]["response_format"]["json_schema"]["schema"]["properties"]
+    technique, rest = shapes["atoms"]["items"]["anyOf"]
+    assert technique["properties"]["slot"]["enum"] == ["technique"]
+    assert technique["properties"]["name"]["enum"] == ["binary search", "two pointers"]
+    assert "technique" not in rest["properties"]["slot"]["enum"]
+    assert "enum" not in rest["properties"]["name"]  # the other slots stay open
+    seed, schema = _seed(), schemas["algorithm"]
+    assert closed.cache_key(closed.messages(seed, schema), schema) != open_.cache_key(
+        open_.messages(seed, schema), schema
+    )
