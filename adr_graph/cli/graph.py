@@ -98,10 +98,12 @@ def seeds_fetch(
         )
 
 
-def llm_extractor(settings: Settings, **overrides: Any) -> Any:
-    """The LLM extractor for ``--extractor llm`` (client, model, reply cache)."""
+def llm_extractor(settings: Settings, *, closed_vocabulary: bool = False, **overrides: Any) -> Any:
+    """The LLM extractor for ``--extractor llm`` (client, model, reply cache); with
+    ``closed_vocabulary``, the hierarchy's names are the only ones its slots admit."""
     from ..chat import llm_client
     from ..extract.llm import LlmExtractor
+    from ..hierarchy.spec import vocabulary
 
     opts = settings.llm(**overrides)
     client, model = llm_client(opts)
@@ -112,6 +114,7 @@ def llm_extractor(settings: Settings, **overrides: Any) -> Any:
         max_concurrency=opts.concurrency,
         json_mode=opts.json_mode,
         json_schema=opts.json_schema,
+        vocabulary=vocabulary() if closed_vocabulary else None,
     )
 
 
@@ -162,6 +165,14 @@ def ingest_cmd(
         int | None,
         typer.Option("--llm-limit", min=0, help="hybrid: ask the LLM about at most N seeds."),
     ] = None,
+    llm_closed_vocabulary: Annotated[
+        bool,
+        typer.Option(
+            "--llm-closed-vocabulary",
+            help="llm/hybrid: list schema/hierarchy's names per slot and let the model answer "
+            "only with them there (tools and APIs stay open).",
+        ),
+    ] = False,
     llm_min_support: Annotated[
         int,
         typer.Option(
@@ -205,7 +216,9 @@ def ingest_cmd(
             emb = make_embedder(embedder, settings.layout.embeddings_dir)
         outcome = ingest_seeds(
             opened, loaded, schemas, embedder=emb,
-            llm=llm_extractor(settings) if kind != "static" else None,
+            llm=llm_extractor(settings, closed_vocabulary=llm_closed_vocabulary)
+            if kind != "static"
+            else None,
             llm_failures_file=settings.layout.llm_dir / "failures.jsonl",
             include_eval=include_eval_splits, source=str(seeds), bad_lines=bad,
             on_progress=reporter, hybrid=hybrid,

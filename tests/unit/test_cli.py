@@ -294,6 +294,24 @@ def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
     assert "shared-novelty" in names and not any(n.startswith("lone") for n in names)
 
 
+def test_closed_vocabulary_reaches_the_model(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
+    store = str(tmp_path / "store")
+    with FakeOpenAI(_hybrid_reply) as server:
+        args = ["ingest", str(seeds_file), "--store", store, "--extractor", "hybrid"]
+        code, _, err = run_cli(
+            capsys, *args, "--llm-closed-vocabulary", "--llm-limit", "1",
+            "--llm-select", "all", "--llm-base-url", server.base_url, "--json",
+        )  # fmt: skip
+        sent = server.requests[0]
+    assert code == 0, err
+    assert "use only these names:" in sent["messages"][1]["content"]
+    items = sent["response_format"]["json_schema"]["schema"]["properties"]["atoms"]["items"]
+    assert len(items["anyOf"]) >= 2  # closed slots, then the open ones
+
+
 def test_llm_extractor_needs_an_endpoint(
     seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
