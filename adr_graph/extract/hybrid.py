@@ -164,6 +164,13 @@ def is_thin(
     return False
 
 
+def _support(support: Support | None, seed: Seed, cand: AtomCandidate) -> int:
+    """Seeds naming ``cand`` (1, this seed, when nobody counted)."""
+    if support is None:
+        return 1
+    return support.get((seed.domain, cand.slot, surface_key(cand.name)), 1)
+
+
 def combine(
     seed: Seed,
     static: Sequence[AtomCandidate],
@@ -189,8 +196,7 @@ def combine(
         stats.llm += 1
         names, kind = known.fold(seed.domain, cand.slot, cand.name)
         how[kind] += 1
-        backing = (support or {}).get((seed.domain, cand.slot, surface_key(cand.name)), 1)
-        if kind == "new" and backing < min_support:
+        if kind == "new" and _support(support, seed, cand) < min_support:
             stats.held_back += 1
             stats.details.setdefault(seed.id, []).append(f"{cand.slot}: {cand.name}")
             continue

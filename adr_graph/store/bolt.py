@@ -246,7 +246,7 @@ class Neo4jStore:
             for o in self.iter_outcomes()
             if duplicate in o.atom_ids
         ]
-        self.db.write(q.DELETE_ATOM, id=duplicate)
+        self.db.write(q.DELETE_ATOMS, ids=[duplicate])
         self.record_outcomes(tasks)
         self._projection = None
 

@@ -107,8 +107,6 @@ SET a.domain = r.domain, a.slot = r.slot, a.name = r.name, a.description = r.des
 
 EXISTING_ATOMS = "UNWIND $ids AS id MATCH (a:Atom {id: id}) RETURN a.id AS id"
 
-DELETE_ATOM = "MATCH (a:Atom {id: $id}) DETACH DELETE a"
-
 HELD_ATOMS = """
 UNWIND $ids AS id
 MATCH (a:Atom {id: id})<-[:HAS_ATOM|COMBINES]-()
