@@ -259,3 +259,28 @@ def test_real_model_json_schema_replies_always_parse(
     # llama-cpp-python refuses OpenAI's json_schema form once; the schema then goes inside
     # json_object, where its grammar is built from it
     assert ext.chat._schema_style in ("json_schema", "json_object")
+
+
+def test_real_model_closed_vocabulary_answers_only_known_names(
+    server: str, schemas: dict[str, ElementSchema], tmp_path: Path
+) -> None:
+    """With a closed vocabulary the real server's grammar admits only the hierarchy's names
+    in the slots that have them: the 135M model, which otherwise invents names, cannot."""
+    from adr_graph.hierarchy.spec import vocabulary
+    from adr_graph.records import slugify
+
+    known = vocabulary()
+    client = make_client(server, timeout=300)
+    ext = LlmExtractor(
+        client, MODEL, cache_dir=tmp_path, max_tokens=768, max_atoms=4, vocabulary=known
+    )
+    batch = ext.extract_many(SEEDS, schemas)
+    assert [r.failure for r in batch.results] == [None] * len(SEEDS)
+    closed = 0
+    for seed, result in zip(SEEDS, batch.results, strict=True):
+        for cand in result.candidates:
+            names = known.get((seed.domain, cand.slot))
+            if names:
+                closed += 1
+                assert slugify(cand.name) in {slugify(n) for n in names}, (seed.id, cand)
+    assert closed > 0  # the grammar was exercised, not only the open slots
