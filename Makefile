@@ -7,9 +7,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # embed: MiniLM + faiss + torch 2.13.0 (CPU build, from this machine's disk); llm: openai client;
-# neo4j: the Bolt driver; export: pyarrow for verl parquet; notebooks: matplotlib, nbclient
+# neo4j: the Bolt driver; export: pyarrow for verl parquet; cypher: the embedded Cypher
+# engine (real_ladybug); notebooks: matplotlib, nbclient
 # (scikit-learn, for the learned compatibility model, is a core dependency)
-EXTRAS ?= dev,embed,llm,neo4j,export,notebooks
+EXTRAS ?= dev,embed,llm,neo4j,export,cypher,notebooks
 LLM_STAMP := $(VENV)/.llm-server-installed
 BOLT_STAMP := $(VENV)/.arcadedb-installed
 # bubblewrap (Debian) for least-privilege sandbox runs; needs root and apt-get

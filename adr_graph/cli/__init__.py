@@ -17,7 +17,7 @@ import typer
 
 from .. import __version__
 from ..errors import AdrGraphError, InputError
-from . import export, graph, report, run, sample, tasks
+from . import export, graph, query, report, run, sample, tasks
 from .common import err
 
 __all__ = ["app", "main"]
@@ -42,7 +42,7 @@ app.command("coverage")(sample.coverage_cmd)
 app.command("generate")(tasks.generate_cmd)
 app.command("verify")(tasks.verify_cmd)
 app.command("report")(report.report_cmd)
-app.command("query")(graph.query_cmd)
+app.command("query")(query.query_cmd)
 app.command("export")(export.export_cmd)
 app.command("import")(graph.import_cmd)
 

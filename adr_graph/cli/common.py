@@ -45,6 +45,7 @@ __all__ = [
     "ModelOpt",
     "Reporter",
     "StoreOpt",
+    "check_store",
     "emit_json",
     "err",
     "make_embedder",
@@ -144,9 +145,9 @@ def store_exists(settings: Settings) -> bool:
     return is_bolt_uri(location) or current_snapshot(Path(location)) is not None
 
 
-def open_cli_store(settings: Settings, *, create: bool = False) -> GraphStore:
-    """Open ``--store`` once for the command. Read commands (``create=False``) refuse a
-    directory that holds no store; anything neither a path nor a Bolt URI is refused."""
+def check_store(settings: Settings, *, create: bool = False) -> None:
+    """Refuse a ``--store`` that is neither a path nor a Bolt URI and, for read commands
+    (``create=False``), a directory that holds no store."""
     location = settings.store
     if "://" in location and not is_bolt_uri(location):
         raise InputError(
@@ -159,7 +160,12 @@ def open_cli_store(settings: Settings, *, create: bool = False) -> GraphStore:
             "`adr-graph run`, or point --store / ADR_GRAPH_STORE at an existing one",
             field="--store",
         )
-    return open_store(location, settings.bolt())
+
+
+def open_cli_store(settings: Settings, *, create: bool = False) -> GraphStore:
+    """Open ``--store`` once for the command, after :func:`check_store`."""
+    check_store(settings, create=create)
+    return open_store(settings.store, settings.bolt())
 
 
 def make_embedder(kind: str, cache_dir: Path) -> CachedEmbedder:

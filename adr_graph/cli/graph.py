@@ -1,8 +1,7 @@
-"""Graph commands: ``seeds fetch``, ``ingest``, ``stats``, ``query``, ``export``, ``import``."""
+"""Graph commands: ``seeds fetch``, ``ingest``, ``stats``, ``import``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +37,7 @@ from .common import (
     settings_from,
 )
 
-__all__ = ["corpus_names", "parse_params", "print_stats"]
+__all__ = ["corpus_names", "print_stats"]
 
 CorpusOpt = Annotated[
     str,
@@ -276,72 +275,6 @@ def stats_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         emit_json(stats)
     else:
         print_stats(stats)
-
-
-def parse_params(items: list[str]) -> dict[str, Any]:
-    """``k=v`` pairs into query parameters; ``v`` is JSON when it parses, else a string.
-
-    >>> parse_params(["slot=technique", "limit=5", 'ids=["a","b"]'])
-    {'slot': 'technique', 'limit': 5, 'ids': ['a', 'b']}
-    """
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.isidentifier() or not key.isascii():
-            raise InputError(
-                f"{item!r} is not NAME=VALUE with NAME a Cypher identifier", field="--param"
-            )
-        try:
-            params[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            params[key] = raw
-    return params
-
-
-def _print_rows(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        err.print("(no rows)")
-        return
-    table = Table(*rows[0].keys())
-    for row in rows:
-        table.add_row(
-            *(json.dumps(v, default=str) if not isinstance(v, str) else v for v in row.values())
-        )
-    err.print(table)
-    err.print(f"{len(rows)} row(s)")
-
-
-def query_cmd(
-    cypher: Annotated[str, typer.Argument(help="A Cypher statement; values as $parameters.")],
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="Parameter NAME=VALUE (VALUE as JSON if it parses)."),
-    ] = None,
-    store: StoreOpt = None,
-    write: Annotated[
-        bool, typer.Option("--write", help="Run in a write transaction (default: read-only).")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Run a Cypher query against a Bolt store (Neo4j, ArcadeDB); rows as a table or JSON."""
-    settings = settings_from(store=store)
-    if not is_bolt_uri(settings.store):
-        raise InputError(
-            f"{settings.store} is an embedded store; Cypher needs a Bolt server. Load the graph "
-            f"into one with `adr-graph import {settings.store} --store bolt://HOST:7687` and "
-            "query that, or use the Python API (store.to_networkx(), store.projection()) here",
-            field="--store",
-        )
-    params = parse_params(param or [])
-    from ..store.bolt import Neo4jStore
-
-    with open_cli_store(settings) as opened:
-        assert isinstance(opened, Neo4jStore)
-        rows = opened.cypher(cypher, params, write=write)
-    if as_json:
-        emit_json({"rows": rows, "count": len(rows)})
-    else:
-        _print_rows(rows)
 
 
 def _is_empty(store: GraphStore) -> bool:

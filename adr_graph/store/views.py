@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 
@@ -15,7 +15,7 @@ from ..records import Atom
 from .base import Projection
 from .cooccur import cooccurrence_counts, incidence_matrix, pmi_npmi
 
-__all__ = ["association_graph", "build_projection"]
+__all__ = ["association_graph", "build_projection", "cooccurrence_rows"]
 
 
 def build_projection(atom_ids: Sequence[str], members: Mapping[str, Iterable[str]]) -> Projection:
@@ -29,23 +29,22 @@ def build_projection(atom_ids: Sequence[str], members: Mapping[str, Iterable[str
     return Projection(ordered, seeds, incidence, counts, freq, index)
 
 
+def cooccurrence_rows(proj: Projection) -> Iterator[tuple[str, str, int, float, float]]:
+    """Every co-occurring pair once, smaller atom id first: ``(a, b, count, pmi, npmi)``."""
+    upper = proj.counts.tocoo()
+    mask = upper.row < upper.col
+    rows, cols, data = upper.row[mask], upper.col[mask], upper.data[mask]
+    pmi, npmi = pmi_npmi(data, proj.frequency[rows], proj.frequency[cols], proj.n_seeds)
+    for r, c, n, p, q in zip(rows, cols, data, pmi, npmi, strict=True):
+        yield proj.atom_ids[r], proj.atom_ids[c], int(n), float(p), float(q)
+
+
 def association_graph(atoms: Iterable[Atom], proj: Projection) -> nx.Graph:
     """Atom graph: nodes carry atom fields (no embedding), ``CO_OCCURS`` edges carry
     count, pmi and npmi."""
     graph = nx.Graph()
     for atom in atoms:
         graph.add_node(atom.id, **atom.model_dump(exclude={"id", "embedding"}))
-    upper = proj.counts.tocoo()
-    mask = upper.row < upper.col
-    rows, cols, data = upper.row[mask], upper.col[mask], upper.data[mask]
-    pmi, npmi = pmi_npmi(data, proj.frequency[rows], proj.frequency[cols], proj.n_seeds)
-    for r, c, n, p, q in zip(rows, cols, data, pmi, npmi, strict=True):
-        graph.add_edge(
-            proj.atom_ids[r],
-            proj.atom_ids[c],
-            type="CO_OCCURS",
-            count=int(n),
-            pmi=float(p),
-            npmi=float(q),
-        )
+    for a, b, count, pmi, npmi in cooccurrence_rows(proj):
+        graph.add_edge(a, b, type="CO_OCCURS", count=count, pmi=pmi, npmi=npmi)
     return graph

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from adr_graph.cli.graph import parse_params
+from adr_graph.cli.query import parse_params
 from adr_graph.errors import InputError
 from adr_graph.store import cypher as q
 

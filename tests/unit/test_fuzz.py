@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adr_graph.cli import main
-from adr_graph.cli.graph import parse_params
+from adr_graph.cli.query import parse_params
 from adr_graph.errors import AdrGraphError, InputError, SchemaError
 from adr_graph.extract.prompts import LlmReplyError, parse_reply
 from adr_graph.generate.parse import (
