@@ -70,12 +70,41 @@ def test_import_needs_a_dump(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and "no graph dump" in err
 
 
-def test_query_on_embedded_store_says_what_to_do(
+def test_query_on_embedded_store_runs_cypher_in_process(
     store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(capsys, "query", "MATCH (a:Atom) RETURN a", "--store", str(store))
-    assert code == 2 and out == ""
-    assert "Bolt" in err and "adr-graph import" in err and "Traceback" not in err
+    query = "MATCH (a:Atom {slot: $slot}) RETURN a.name AS name, a.frequency AS seeds ORDER BY name"
+    args = ("query", query, "--param", "slot=data_structure", "--store", str(store))
+    code, out, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["rows"] == [{"name": "deque", "seeds": 3}, {"name": "heap", "seeds": 1}]
+    assert doc["count"] == 2 and doc["engine"] == "real_ladybug" and doc["rebuilt"] is True
+    code, out, err = run_cli(capsys, *args, "--json", "--max-rows", "1")
+    doc = json.loads(out)
+    assert doc["count"] == 1 and doc["truncated"] is True and doc["rebuilt"] is False
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and out == "" and "deque" in err and "2 row(s)" in err
+
+
+def test_query_on_embedded_store_refuses_writes_and_reports_engine_errors(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        capsys, "query", "CREATE (:Seed {id: 'x'})", "--store", str(store), "--json"
+    )
+    assert code == 2 and out == "" and "read-only" in err and "adr-graph ingest" in err
+    code, _, err = run_cli(capsys, "query", "MATCH (a) RETURN a", "--write", "--store", str(store))
+    assert code == 2 and "read-only" in err and "--write" in err
+    code, _, err = run_cli(capsys, "query", "MATCH (a:Atom RETURN a", "--store", str(store))
+    assert code == 2 and "refused the query" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert EmbeddedStore(store).stats().seeds == 5
+
+
+def test_query_needs_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "query", "RETURN 1", "--store", str(tmp_path / "none"))
+    assert code == 2 and "no store at" in err
 
 
 def test_unreachable_bolt_server_fails_fast_naming_the_uri(
