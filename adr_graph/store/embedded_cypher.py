@@ -263,6 +263,10 @@ class EmbeddedCypher:
         truncated = answer.has_next()
         return CypherResult(rows, truncated, time.perf_counter() - started)
 
+    def cypher(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every row of a read-only statement, as :meth:`Neo4jStore.cypher` gives them."""
+        return self.query(statement, params).rows
+
     def _explain(self, exc: RuntimeError) -> str:
         message = " ".join(str(exc).split())
         lowered = message.lower()

@@ -137,6 +137,29 @@ def test_real_graph_moves_to_bolt_and_answers_cypher(
     assert [r["seeds"] for r in rarest["rows"]] == sorted(r["seeds"] for r in rarest["rows"])
 
 
+def test_real_graph_answers_cypher_in_process_on_the_embedded_store(
+    real_run: tuple[Path, dict, str],
+) -> None:
+    """`adr-graph query` on the store `adr-graph run` built, with no server: the example
+    queries agree with `stats`, and a second query reuses the cached database."""
+    cwd, doc, _ = real_run
+    stats = doc["stats"]
+    coverage = example_queries()["Coverage by slot"]
+    rows, _ = cli_json(cwd, "query", coverage)
+    assert rows["engine"] == "real_ladybug" and rows["rebuilt"] is True
+    by_slot = {(r["domain"], r["slot"]): r for r in rows["rows"]}
+    for domain, dom in stats["domains"].items():
+        for slot, counts in dom["slots"].items():
+            assert by_slot[(domain, slot)]["atoms"] == counts["atoms"]
+            assert by_slot[(domain, slot)]["memberships"] == counts["memberships"]
+    rarest, _ = cli_json(
+        cwd, "query", example_queries()["Rarest compatible pairs of a slot"],
+        "-p", "slot=technique", "-p", "limit=5",
+    )  # fmt: skip
+    assert rarest["rebuilt"] is False and len(rarest["rows"]) == 5
+    assert [r["seeds"] for r in rarest["rows"]] == sorted(r["seeds"] for r in rarest["rows"])
+
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TASKS = Path(__file__).resolve().parents[1] / "data" / "tasks"
 
@@ -198,6 +221,15 @@ def test_tasks_notebook_runs_on_real_model_output(real_run: tuple[Path, dict, st
     figures, text = execute_notebook("03_tasks.ipynb", env)
     assert figures == 4
     assert "model(s): qwen" in text and "8952 seeds" in text
+
+
+def test_cypher_notebook_runs_on_the_embedded_store(real_run: tuple[Path, dict, str]) -> None:
+    cwd, doc, _ = real_run
+    env = {"ADR_GRAPH_STORE": str(cwd / ".adr-graph" / "store"), "NEO4J_URI": ""}
+    figures, text = execute_notebook("04_cypher.ipynb", env)
+    assert figures == 1
+    assert f"EmbeddedCypher: {doc['stats']['atoms']} atoms, 8836 seeds" in text
+    assert "algorithm/technique/" in text
 
 
 def test_cypher_notebook_runs_against_the_bolt_server(
