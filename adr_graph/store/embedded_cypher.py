@@ -206,6 +206,14 @@ class EmbeddedCypher:
         """The cached database for the current snapshot, built first if missing."""
         key = snapshot_key(self.store_root, self.engine)
         folder = self.cache / key
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            (self.cache / ".lock").touch()
+        except OSError as exc:
+            raise StoreError(
+                f"{self.cache}: cannot write the Cypher cache ({exc.strerror}); make the store "
+                "directory writable, or copy it with `adr-graph export --out DIR` and query that"
+            ) from exc
         with _cache_lock(self.cache):
             if not (folder / _DB_FILE).exists():
                 self._build(folder)

@@ -100,3 +100,10 @@ def test_nodes_come_back_as_their_properties(store: Path) -> None:
 def test_a_directory_without_a_store_is_named(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no graph here"):
         snapshot_key(tmp_path)
+
+
+def test_a_store_that_cannot_hold_the_cache_is_named(store: Path) -> None:
+    blocked = store / "not-a-directory"
+    blocked.write_text("")
+    with pytest.raises(StoreError, match="cannot write the Cypher cache"):
+        EmbeddedCypher(store, cache=blocked / "cache").database_path()
