@@ -73,6 +73,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sampler_perf.py
 	$(BIN)/python benchmarks/sampler_eval.py
 	$(BIN)/python benchmarks/load_bolt.py
+	test -d .adr-graph/store || $(BIN)/adr-graph run --no-tasks
+	$(BIN)/python benchmarks/query_latency.py --store .adr-graph/store
 
 clean:
 	rm -rf $(VENV) .adr-graph .pytest_cache .mypy_cache .ruff_cache
