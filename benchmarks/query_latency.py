@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -37,24 +36,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adr_graph.reports.graph import example_queries
+from adr_graph.reports.graph import comparable_rows, example_queries
 from adr_graph.store import EmbeddedStore
 from adr_graph.store.embedded_cypher import ENGINES, EmbeddedCypher
 
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def canonical(rows: list[dict[str, Any]]) -> list[str]:
-    def norm(value: Any) -> Any:
-        if isinstance(value, float):
-            return round(value, 6) if math.isfinite(value) else str(value)
-        if isinstance(value, list):
-            return sorted((norm(v) for v in value), key=json.dumps)
-        return value
-
-    return sorted(json.dumps({k: norm(v) for k, v in r.items()}, sort_keys=True) for r in rows)
 
 
 def query_params(engine: EmbeddedCypher) -> dict[str, Any]:
@@ -235,9 +223,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         bolt = measure_bolt(args.store, args.uri, default["params"], args.repeat)
         for result in report["engines"].values():
             for title, timing in result["queries"].items():
-                timing["same_rows_as_bolt"] = "error" not in timing and canonical(
+                timing["same_rows_as_bolt"] = "error" not in timing and comparable_rows(
                     timing["rows"]
-                ) == canonical(bolt["queries"][title]["rows"])
+                ) == comparable_rows(bolt["queries"][title]["rows"])
         report["baseline_bolt"] = bolt
     for result in [*report["engines"].values(), report.get("baseline_bolt", {})]:
         for timing in result.get("queries", {}).values():

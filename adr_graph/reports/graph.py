@@ -14,6 +14,8 @@ an embedding map. Pure functions over a store's atoms and :class:`Projection`; t
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ __all__ = [
     "CooccurrenceBlock",
     "EmbeddingMap",
     "SlotRow",
+    "comparable_rows",
     "cooccurrence_block",
     "degrees",
     "embedding_map",
@@ -128,6 +131,25 @@ def embedding_map(atoms: Iterable[Atom], domain: str | None = None) -> Embedding
         xy=centred @ vt[:2].T,
         explained=(float(variance[0]), float(variance[1])),
     )
+
+
+def comparable_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Query rows as sorted JSON, floats to 6 places and lists sorted, so that two engines'
+    answers compare equal when they hold the same rows (``collect()`` has no order).
+
+    >>> left = comparable_rows([{"b": [2, 1], "a": 0.1234567}])
+    >>> left == comparable_rows([{"a": 0.123457, "b": [1, 2]}])
+    True
+    """
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, float):
+            return round(value, 6) if math.isfinite(value) else str(value)
+        if isinstance(value, list):
+            return sorted((norm(v) for v in value), key=json.dumps)
+        return value
+
+    return sorted(json.dumps({k: norm(v) for k, v in r.items()}, sort_keys=True) for r in rows)
 
 
 def example_queries(readme: Path | None = None) -> dict[str, str]:

@@ -14,8 +14,6 @@ Kùzu (``kuzu``) and Ryugraph (``ryugraph``) share the engine API; ``engine=`` p
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import importlib
 import logging
@@ -23,7 +21,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +30,7 @@ from typing import Any
 from ..errors import InputError, MissingExtraError, StoreError
 from .embedded import EmbeddedStore
 from .graph_tables import NODE_PROPERTIES, REL_ENDS, REL_PROPERTIES, graph_tables
-from .snapshot import current_snapshot
+from .snapshot import current_snapshot, store_lock
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -163,17 +160,6 @@ def build_database(store_root: Path, target: Path, engine: str = DEFAULT_ENGINE)
             database.close()
 
 
-@contextlib.contextmanager
-def _cache_lock(cache: Path) -> Iterator[None]:
-    cache.mkdir(parents=True, exist_ok=True)
-    with (cache / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class EmbeddedCypher:
     """Read-only Cypher over the embedded store at ``store_root``.
 
@@ -214,7 +200,7 @@ class EmbeddedCypher:
                 f"{self.cache}: cannot write the Cypher cache ({exc.strerror}); make the store "
                 "directory writable, or copy it with `adr-graph export --out DIR` and query that"
             ) from exc
-        with _cache_lock(self.cache):
+        with store_lock(self.cache):
             if not (folder / _DB_FILE).exists():
                 self._build(folder)
             self._prune(keep=key)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from adr_graph.records import Atom, AtomEdge
-from adr_graph.reports.graph import example_queries
+from adr_graph.reports.graph import comparable_rows, example_queries
 from adr_graph.store import EmbeddedStore, GraphStore, SeedAtoms
 from adr_graph.store.embedded_cypher import EmbeddedCypher
 
@@ -73,19 +73,6 @@ def cypher_graph(store: GraphStore) -> GraphStore:
     return store
 
 
-def canonical(rows: list[dict[str, Any]]) -> list[str]:
-    """Rows as sorted JSON, floats to 6 places and lists sorted (collect() has no order)."""
-
-    def norm(value: Any) -> Any:
-        if isinstance(value, float):
-            return round(value, 6) if math.isfinite(value) else str(value)
-        if isinstance(value, list):
-            return sorted((norm(v) for v in value), key=json.dumps)
-        return value
-
-    return sorted(json.dumps({k: norm(v) for k, v in r.items()}, sort_keys=True) for r in rows)
-
-
 def used(statement: str) -> dict[str, Any]:
     return {k: v for k, v in PARAMS.items() if f"${k}" in statement}
 
@@ -117,7 +104,7 @@ def test_example_query_gives_the_same_rows_on_every_backend(
             rows = engine.query(statement, used(statement)).rows
     else:
         rows = store.cypher(statement, used(statement))  # type: ignore[attr-defined]
-    assert canonical(rows) == canonical(expected)
+    assert comparable_rows(rows) == comparable_rows(expected)
 
 
 def test_properties_match_the_graph_model(

@@ -103,6 +103,15 @@ def bolt_graph(
     return uri, env
 
 
+def assert_coverage_matches(rows: list[dict], stats: dict) -> None:
+    """The "Coverage by slot" query's rows agree with `stats` in every domain and slot."""
+    by_slot = {(r["domain"], r["slot"]): r for r in rows}
+    for domain, dom in stats["domains"].items():
+        for slot, counts in dom["slots"].items():
+            assert by_slot[(domain, slot)]["atoms"] == counts["atoms"]
+            assert by_slot[(domain, slot)]["memberships"] == counts["memberships"]
+
+
 def test_real_graph_moves_to_bolt_and_answers_cypher(
     real_run: tuple[Path, dict, str], bolt_graph: tuple[str, dict[str, str]]
 ) -> None:
@@ -116,11 +125,7 @@ def test_real_graph_moves_to_bolt_and_answers_cypher(
     }
     coverage = example_queries()["Coverage by slot"]
     rows, _ = cli_json(cwd, "query", coverage, "--store", uri, env=env)
-    by_slot = {(r["domain"], r["slot"]): r for r in rows["rows"]}
-    for domain, dom in stats["domains"].items():
-        for slot, counts in dom["slots"].items():
-            assert by_slot[(domain, slot)]["atoms"] == counts["atoms"]
-            assert by_slot[(domain, slot)]["memberships"] == counts["memberships"]
+    assert_coverage_matches(rows["rows"], stats)
     rarest, _ = cli_json(
         cwd,
         "query",
@@ -147,11 +152,7 @@ def test_real_graph_answers_cypher_in_process_on_the_embedded_store(
     coverage = example_queries()["Coverage by slot"]
     rows, _ = cli_json(cwd, "query", coverage)
     assert rows["engine"] == "real_ladybug" and rows["rebuilt"] is True
-    by_slot = {(r["domain"], r["slot"]): r for r in rows["rows"]}
-    for domain, dom in stats["domains"].items():
-        for slot, counts in dom["slots"].items():
-            assert by_slot[(domain, slot)]["atoms"] == counts["atoms"]
-            assert by_slot[(domain, slot)]["memberships"] == counts["memberships"]
+    assert_coverage_matches(rows["rows"], stats)
     rarest, _ = cli_json(
         cwd, "query", example_queries()["Rarest compatible pairs of a slot"],
         "-p", "slot=technique", "-p", "limit=5",
