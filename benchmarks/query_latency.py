@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -102,25 +103,6 @@ def install_mb(engine: str) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def child_build(store: Path, engine: str) -> dict[str, float]:
-    """Build in a child process: (seconds, peak RSS in MB)."""
-    code = (
-        "import json, resource, sys, time; from pathlib import Path;"
-        "from adr_graph.store.embedded_cypher import build_database;"
-        "t = time.perf_counter();"
-        "build_database(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]);"
-        "print(json.dumps({'s': time.perf_counter() - t,"
-        " 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
-    )
-    with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(store), f"{scratch}/db", engine],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    doc = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"build_s": round(doc["s"], 2), "build_peak_rss_mb": round(doc["rss"], 1)}
-
-
 def engine_in_child(store: Path, engine: str, repeat: int) -> dict[str, Any]:
     """Engines built on the same C++ core clash in one process: each runs in its own."""
     argv = [sys.executable, __file__, "--store", str(store), "--repeat", str(repeat)]
@@ -130,9 +112,15 @@ def engine_in_child(store: Path, engine: str, repeat: int) -> dict[str, Any]:
 
 
 def measure_engine(store: Path, engine: str, repeat: int) -> dict[str, Any]:
-    report: dict[str, Any] = {"install_mb": install_mb(engine), **child_build(store, engine)}
+    """One engine, in a process of its own (:func:`engine_in_child`): the build first, so
+    that the peak RSS read right after it is the build's."""
+    report: dict[str, Any] = {"install_mb": install_mb(engine)}
     with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
         EmbeddedCypher(store, cache=Path(cache), engine=engine).database_path()  # build
+        report["build_s"] = round(time.perf_counter() - started, 2)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        report["build_peak_rss_mb"] = round(peak, 1)
         started = time.perf_counter()
         with EmbeddedCypher(store, cache=Path(cache), engine=engine) as warm:
             warm.cypher("MATCH (a:Atom) RETURN count(a) AS n")

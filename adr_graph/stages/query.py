@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..store.embedded_cypher import EmbeddedCypher
+from ..store.embedded_cypher import READ_ONLY, EmbeddedCypher
 
 if TYPE_CHECKING:
     from ..store.bolt import Neo4jStore
@@ -48,12 +48,7 @@ def query_graph(
         raise InputError("must be at least 1", field="--max-rows")
     if isinstance(target, EmbeddedCypher):
         if write:
-            raise InputError(
-                "the embedded store is read-only to Cypher: its snapshot is the source of "
-                "truth; change it with `adr-graph ingest` or `adr-graph import`, or import it "
-                "into a Bolt server to write there",
-                field="--write",
-            )
+            raise InputError(READ_ONLY, field="--write")
         result = target.query(statement, params, max_rows=max_rows)
         return QueryReport(
             target.engine, result.rows, result.truncated, result.seconds, target.rebuilt

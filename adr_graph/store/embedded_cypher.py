@@ -35,6 +35,7 @@ from .snapshot import current_snapshot, store_lock
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
+    "READ_ONLY",
     "CypherResult",
     "EmbeddedCypher",
     "build_database",
@@ -51,6 +52,12 @@ ENGINES = ("real_ladybug", "kuzu", "ryugraph")
 MODEL_VERSION = 1
 CACHE_DIR = ".cypher"
 _DB_FILE = "graph.db"
+#: Why the embedded path takes no writes (a write statement, or ``query --write``).
+READ_ONLY = (
+    "the embedded store is read-only to Cypher: its snapshot is the source of truth; change it "
+    "with `adr-graph ingest` or `adr-graph import`, or import it into a Bolt server and query "
+    "that with --write"
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +130,12 @@ def _ddl() -> list[str]:
 def _arrow_type(kind: str) -> Any:
     import pyarrow as pa
 
-    scalar = {"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64()}
-    scalar["BOOLEAN"] = pa.bool_()
+    scalar = {
+        "STRING": pa.string(),
+        "INT64": pa.int64(),
+        "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(),
+    }
     if kind.endswith("[]"):
         return pa.list_(scalar[kind[:-2]])
     return scalar[kind]
@@ -265,11 +276,7 @@ class EmbeddedCypher:
         message = " ".join(str(exc).split())
         lowered = message.lower()
         if "read-only" in lowered or "read only" in lowered:
-            return (
-                "the embedded graph is read-only: its snapshot is the source of truth; change it "
-                "with `adr-graph ingest` or `adr-graph import` (or query a Bolt store with "
-                f"--write) [{self.engine}: {message}]"
-            )
+            return f"{READ_ONLY} [{self.engine}: {message}]"
         if "interrupt" in lowered or "timeout" in lowered:
             return f"the query ran past {self.timeout_s:g} s and was stopped ({message})"
         return f"{self.engine} refused the query: {message}"

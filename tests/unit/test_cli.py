@@ -264,17 +264,27 @@ def _hybrid_reply(body: dict[str, Any]) -> Scripted:
     return Scripted(json.dumps({"atoms": atoms}))
 
 
-def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
-    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def hybrid_ingest(
+    capsys: pytest.CaptureFixture[str], seeds_file: Path, store: str, *extra: str
+) -> tuple[int, str, str, list[dict[str, Any]]]:
+    """``ingest --extractor hybrid --llm-select all`` against the scripted server:
+    (exit code, stdout, stderr, the requests the server got)."""
     pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
-    store = str(tmp_path / "store")
     with FakeOpenAI(_hybrid_reply) as server:
         args = ["ingest", str(seeds_file), "--store", store, "--extractor", "hybrid"]
         code, out, err = run_cli(
-            capsys, *args, "--llm-select", "all", "--llm-base-url", server.base_url, "--json"
-        )
-        calls = len(server.requests)
+            capsys, *args, *extra, "--llm-select", "all",
+            "--llm-base-url", server.base_url, "--json",
+        )  # fmt: skip
+    return code, out, err, list(server.requests)
+
+
+def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
+    seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "store")
+    code, out, err, requests = hybrid_ingest(capsys, seeds_file, store)
+    calls = len(requests)
     assert code == 0, err
     doc = json.loads(out)
     assert doc["extractor"] == "hybrid:static+llm:fake-model" and calls == 14
@@ -297,15 +307,10 @@ def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
 def test_closed_vocabulary_reaches_the_model(
     seeds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("openai", reason="openai is not installed (extra 'llm')")
     store = str(tmp_path / "store")
-    with FakeOpenAI(_hybrid_reply) as server:
-        args = ["ingest", str(seeds_file), "--store", store, "--extractor", "hybrid"]
-        code, _, err = run_cli(
-            capsys, *args, "--llm-closed-vocabulary", "--llm-limit", "1",
-            "--llm-select", "all", "--llm-base-url", server.base_url, "--json",
-        )  # fmt: skip
-        sent = server.requests[0]
+    extra = ("--llm-closed-vocabulary", "--llm-limit", "1")
+    code, _, err, requests = hybrid_ingest(capsys, seeds_file, store, *extra)
+    sent = requests[0]
     assert code == 0, err
     assert "use only these names:" in sent["messages"][1]["content"]
     items = sent["response_format"]["json_schema"]["schema"]["properties"]["atoms"]["items"]
