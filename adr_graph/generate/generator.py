@@ -42,7 +42,7 @@ from .prompts import (
     build_task_messages,
     prompts_for,
 )
-from .prompts_repair import REPAIR_PROMPT_VERSION
+from .prompts_repair import REPAIR_PROMPT_VERSION, REPAIR_STDIN_PROMPT_VERSION
 from .prompts_stdin import STDIN
 from .tools import ToolSpec, parse_tools_section
 
@@ -65,7 +65,12 @@ def task_id(atom_set: AtomSet, model: str) -> str:
 
 
 #: Prompts of the helpers that share the generator's endpoint: repair and near misses.
-HELPER_PROMPTS = (REPAIR_PROMPT_VERSION, NEAR_MISS_PROMPT_VERSION, SEPARATE_PROMPT_VERSION)
+HELPER_PROMPTS = (
+    REPAIR_PROMPT_VERSION,
+    REPAIR_STDIN_PROMPT_VERSION,
+    NEAR_MISS_PROMPT_VERSION,
+    SEPARATE_PROMPT_VERSION,
+)
 
 #: Recorded on every task: the versions of the three prompts that made it
 #: (``"+".join(prompts_for(atom_set))``; these two for function and stdin/stdout tasks).

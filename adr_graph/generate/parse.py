@@ -236,13 +236,33 @@ def parse_inputs_reply(text: str) -> InputsSpec:
     return InputsSpec(input_generator=code, input_validator=validator)
 
 
-def parse_second_reply(text: str, entry_point: str | None = None) -> SecondSolution:
+def parse_second_reply(
+    text: str, entry_point: str | None = None, *, adopt: bool = False
+) -> SecondSolution:
     """Read a ``second-v2`` / ``solve-v2`` reply: fenced code (or JSON ``solution``).
 
-    With ``entry_point``, the code must define that function.
+    With ``entry_point``, the code must define that function. With ``adopt``, code that
+    defines no such function but exactly one other top-level function (input helpers
+    ``generate``/``validate`` aside) gets ``entry_point`` bound to that one.
+
+    >>> parse_second_reply("def go(x): return x", "f", adopt=True).solution.splitlines()[-1]
+    'f = go'
     """
     code = _code(text, "solution")
     module = _parse(code, "the solution", text)
     if entry_point and not _defines(module, entry_point):
-        raise TaskReplyError(f"the solution defines no function {entry_point}()", text)
+        only = _single_function(module) if adopt else None
+        if only is None:
+            raise TaskReplyError(f"the solution defines no function {entry_point}()", text)
+        code = f"{code.rstrip()}\n\n\n{entry_point} = {only}\n"
     return SecondSolution(solution=code)
+
+
+def _single_function(module: ast.Module) -> str | None:
+    """The name of the module's one top-level function other than the input helpers."""
+    names = [
+        n.name
+        for n in module.body
+        if isinstance(n, ast.FunctionDef) and n.name not in ("generate", "validate")
+    ]
+    return names[0] if len(names) == 1 else None

@@ -22,11 +22,20 @@ from collections.abc import Mapping
 
 from ..records import Atom, Task, Verdict
 from .evidence import INPUT_FORM
-from .prompts_stdin import STDIN
+from .prompts_stdin import STDIN, STDIN_TASK_LAYOUT
 
-__all__ = ["BLAME", "REPAIR_PROMPT_VERSION", "blame_of", "build_repair_messages"]
+__all__ = [
+    "BLAME",
+    "REPAIR_PROMPT_VERSION",
+    "REPAIR_STDIN_PROMPT_VERSION",
+    "blame_of",
+    "build_repair_messages",
+    "repair_version",
+]
 
 REPAIR_PROMPT_VERSION = "repair-v2"
+#: Stdin/stdout tasks: the rewrite asks for a program in the stdin task layout.
+REPAIR_STDIN_PROMPT_VERSION = "repair-stdin-v1"
 
 #: The part of the task each failed step puts in question.
 BLAME = {
@@ -81,10 +90,25 @@ def _wanted(blame: str, task: Task) -> str:
             f"form or values, or {solution}, if the solution is wrong. Define only what "
             "you change; keep the function names."
         )
+    if task.io_format == STDIN:
+        return (
+            "the task rewritten so that it truly needs every required element, in exactly "
+            "this layout (the solution is a complete program that reads standard input):"
+            "\n\n" + STDIN_TASK_LAYOUT
+        )
     return (
         "the task rewritten so that it truly needs every required element, in exactly "
         "this layout (the solution defines one plain top-level function):\n\n" + _TASK_LAYOUT
     )
+
+
+def repair_version(task: Task) -> str:
+    """The repair prompt's version for ``task``: one per task layout.
+
+    >>> repair_version(Task.model_construct(io_format=STDIN))
+    'repair-stdin-v1'
+    """
+    return REPAIR_STDIN_PROMPT_VERSION if task.io_format == STDIN else REPAIR_PROMPT_VERSION
 
 
 def _elements(task: Task, atoms: Mapping[str, Atom]) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "SECOND_STDIN_PROMPT_VERSION",
     "SOLVE_STDIN_PROMPT_VERSION",
     "STDIN",
+    "STDIN_TASK_LAYOUT",
     "TASK_STDIN_PROMPT_VERSION",
     "inputs_stdin_system",
     "reads_stdin",
@@ -37,7 +38,7 @@ SOLVE_STDIN_PROMPT_VERSION = "solve-stdin-v1"
 STDIN = "stdin"
 _STDIN_ATOM = "/io_format/stdin-stdout"
 
-_TASK_LAYOUT = """TITLE: <a short title>
+STDIN_TASK_LAYOUT = """TITLE: <a short title>
 STATEMENT:
 <the input format line by line, the output format, limits on sizes and values>
 SOLUTION:
@@ -82,7 +83,7 @@ def task_stdin_system() -> str:
         "line, a STATEMENT section that gives the input format line by line, the output "
         "format, and limits on sizes and values, with no hint of the method; then a "
         "SOLUTION section with ONE fenced Python block: the whole program (no prompts, no "
-        "extra output). Standard library only.\n\nLayout:\n\n" + _TASK_LAYOUT
+        "extra output). Standard library only.\n\nLayout:\n\n" + STDIN_TASK_LAYOUT
     )
 
 

@@ -20,10 +20,10 @@ from ..records import Atom, RepairRound, Task, Verdict
 from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
 from .prompts_repair import (
-    REPAIR_PROMPT_VERSION,
     UNCHANGED,
     blame_of,
     build_repair_messages,
+    repair_version,
 )
 from .prompts_stdin import STDIN
 
@@ -69,17 +69,18 @@ class TaskRepairer:
     generator: TaskGenerator
     atoms: Mapping[str, Atom] = field(default_factory=dict)
 
-    @property
-    def chat(self) -> CachedChat:
-        return self.generator.chat(REPAIR_PROMPT_VERSION)
+    def chat(self, task: Task) -> CachedChat:
+        """The cached chat of ``task``'s repair prompt version."""
+        return self.generator.chat(repair_version(task))
 
     def repair(self, task: Task, verdict: Verdict) -> tuple[Task | None, RepairRound]:
         """The repaired task (``None`` when the reply is unusable) and the round's record
         (``round`` is filled in by the caller)."""
         blame = blame_of(verdict)
-        record = RepairRound(round=1, step=verdict.step, prompt_version=REPAIR_PROMPT_VERSION)
+        version = repair_version(task)
+        record = RepairRound(round=1, step=verdict.step, prompt_version=version)
         try:
-            reply, _ = self.chat.reply(build_repair_messages(task, verdict, self.atoms))
+            reply, _ = self.chat(task).reply(build_repair_messages(task, verdict, self.atoms))
             update = self._update(task, reply, blame)
         except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
@@ -102,7 +103,7 @@ class TaskRepairer:
                 validator = spec.input_validator or task.input_validator
                 return {"input_generator": spec.input_generator, "input_validator": validator}
         entry = None if task.io_format == STDIN else task.entry_point
-        return {"reference_solution": parse_second_reply(reply, entry).solution}
+        return {"reference_solution": parse_second_reply(reply, entry, adopt=True).solution}
 
     def _rewrite(self, task: Task, reply: str) -> dict[str, Any]:
         """A new statement and reference, then new inputs and a new independent second

@@ -12,10 +12,10 @@ import pytest
 
 from adr_graph.chat import make_client
 from adr_graph.generate.generator import TaskGenerator
-from adr_graph.generate.prompts_repair import UNCHANGED
+from adr_graph.generate.prompts_repair import UNCHANGED, build_repair_messages, repair_version
 from adr_graph.generate.repair import NOTHING_CHANGED, TaskRepairer, failed_step
 from adr_graph.generate.verify import VerifyOptions
-from adr_graph.records import Task, TaskProvenance
+from adr_graph.records import Task, TaskProvenance, Verdict
 from adr_graph.sandbox import Limits, LocalSandbox
 from adr_graph.stages import verify_tasks
 from tests.support.fake_openai import FakeOpenAI, Scripted
@@ -127,6 +127,26 @@ def test_disagreement_sends_both_outputs_and_takes_a_new_reference(tmp_path: Pat
     assert report.verified == 1
 
 
+def test_a_reference_reply_under_another_name_is_bound_to_the_entry_point(
+    tmp_path: Path,
+) -> None:
+    """The 1.5B model renamed the function in 5 of 9 reference repairs of tool tasks."""
+    wrong = REFERENCE.replace("return abs(total)", "return total")
+    task = polygon_task(reference_solution=wrong, input_generator=PAIRS)
+    renamed = REFERENCE.replace("def polygon_twice_area", "def shoelace")
+    report, _, out = run_stage(tmp_path, [task], lambda body: Scripted(fenced(renamed)), rounds=1)
+    fixed = done_task(out)
+    assert fixed.reference_solution.endswith("polygon_twice_area = shoelace\n")
+    assert report.verified == 1 and fixed.repairs[0].verified
+    # two candidate functions: which one is meant is unknown, so the round is an error
+    two = renamed + "\n\ndef helper(x):\n    return x\n"
+    fresh = tmp_path / "fresh"  # a cache of its own: the prompt is the same
+    fresh.mkdir()
+    _, _, out = run_stage(fresh, [task], lambda body: Scripted(fenced(two)), rounds=1)
+    (repair,) = done_task(out).repairs
+    assert "defines no function polygon_twice_area" in repair.error
+
+
 def test_rounds_stop_at_the_limit_and_record_each_try(tmp_path: Path) -> None:
     still_flat = FLAT.replace("range(6)", "range(7)")
     replies = iter([fenced(still_flat), fenced(PAIRS)])
@@ -217,6 +237,18 @@ def test_low_fidelity_rewrites_the_task_then_asks_for_new_inputs_and_second(
     assert fixed.entry_point == "insert_position" and fixed.fidelity == 1.0
     assert fixed.repairs[0].step == "fidelity" and fixed.repairs[0].verified
     assert report.verified_by_round == {"1": 1}
+
+
+def test_a_stdin_task_is_rewritten_as_a_program_under_its_own_prompt_version() -> None:
+    task = polygon_task(io_format="stdin", entry_point=None, signature=None)
+    low = Verdict(step="fidelity", ok=False, detail="fidelity 0.00", evidence="missing: geometry")
+    system = build_repair_messages(task, low)[0]["content"]
+    assert "complete program that reads standard input" in system and "sys.stdin" in system
+    assert "one plain top-level function" not in system
+    assert repair_version(task) == "repair-stdin-v1"
+    function_system = build_repair_messages(polygon_task(), low)[0]["content"]
+    assert "one plain top-level function" in function_system and "sys.stdin" not in function_system
+    assert repair_version(polygon_task()) == "repair-v2"
 
 
 def test_failed_step_prefers_running_steps_and_needs_evidence() -> None:
