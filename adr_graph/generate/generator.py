@@ -42,7 +42,11 @@ from .prompts import (
     build_task_messages,
     prompts_for,
 )
-from .prompts_repair import REPAIR_PROMPT_VERSION, REPAIR_STDIN_PROMPT_VERSION
+from .prompts_repair import (
+    INPUTS_REPAIR_PROMPT_VERSION,
+    REPAIR_PROMPT_VERSION,
+    REPAIR_STDIN_PROMPT_VERSION,
+)
 from .prompts_stdin import STDIN
 from .tools import ToolSpec, parse_tools_section
 
@@ -67,6 +71,7 @@ def task_id(atom_set: AtomSet, model: str) -> str:
 #: Prompts of the helpers that share the generator's endpoint: repair and near misses.
 HELPER_PROMPTS = (
     REPAIR_PROMPT_VERSION,
+    INPUTS_REPAIR_PROMPT_VERSION,
     REPAIR_STDIN_PROMPT_VERSION,
     NEAR_MISS_PROMPT_VERSION,
     SEPARATE_PROMPT_VERSION,

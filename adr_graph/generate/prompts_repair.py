@@ -22,20 +22,26 @@ from collections.abc import Mapping
 
 from ..records import Atom, Task, Verdict
 from .evidence import INPUT_FORM
+from .parse import parameter_names
 from .prompts_stdin import STDIN, STDIN_TASK_LAYOUT
 
 __all__ = [
     "BLAME",
+    "INPUTS_REPAIR_PROMPT_VERSION",
     "REPAIR_PROMPT_VERSION",
     "REPAIR_STDIN_PROMPT_VERSION",
     "blame_of",
+    "build_inputs_repair_messages",
     "build_repair_messages",
+    "fresh_inputs_first",
     "repair_version",
 ]
 
 REPAIR_PROMPT_VERSION = "repair-v2"
 #: Stdin/stdout tasks: the rewrite asks for a program in the stdin task layout.
 REPAIR_STDIN_PROMPT_VERSION = "repair-stdin-v1"
+#: Fresh input code from the evidence, the failing code not shown (first round only).
+INPUTS_REPAIR_PROMPT_VERSION = "repair-inputs-v1"
 
 #: The part of the task each failed step puts in question.
 BLAME = {
@@ -152,4 +158,50 @@ def build_repair_messages(
         parts.append(INPUT_FORM)
     if blame == "task":
         parts.append(f"Required elements:\n{_elements(task, atoms or {})}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def fresh_inputs_first(task: Task, verdict: Verdict, number: int) -> bool:
+    """Whether round ``number`` asks for fresh input code (``repair-inputs-v1``) instead
+    of ``repair-v2``: the first round of a function task whose inputs are in question.
+
+    Shown the failing input code, the 1.5B model sent it back unchanged in 16 of the 28
+    ``repair-v2`` rounds that blamed the inputs (two 12-set runs); code it is not shown
+    it cannot echo. A second round still gets ``repair-v2``, which may change the
+    reference instead.
+    """
+    inputs_blamed = blame_of(verdict) in ("inputs", "inputs-or-reference")
+    return number == 1 and inputs_blamed and task.io_format != STDIN and bool(task.signature)
+
+
+def build_inputs_repair_messages(task: Task, verdict: Verdict) -> list[dict[str, str]]:
+    """Messages asking for new ``generate(rng)`` and ``validate(inputs)`` from the statement,
+    the reference and the failure's evidence; the failing input code is not shown, and
+    the layout guesses no values (the first prompt's guesses may be what failed)."""
+    names = parameter_names(task.signature or "") or ["x"]
+    values = "".join(
+        f'        "{n}": <a value of the type and shape the function reads>,\n' for n in names
+    )
+    layout = (
+        f"```python\ndef generate(rng):\n    return {{\n{values}    }}\n\n"
+        "def validate(inputs):\n    return <True when inputs is legal for the statement>\n```"
+    )
+    system = (
+        "You write test-input code for a Python function. Input code written before failed "
+        "an automatic check; it is not shown. Read the function to see the type and shape "
+        "of each parameter, then reply with ONE fenced Python block defining generate(rng) "
+        "and validate(inputs): generate returns one random test input drawn with the "
+        "random.Random rng, small and varied; validate returns True when an input is legal "
+        "for the statement. Standard library only; do not call the function itself.\n\n"
+        "Layout:\n\n" + layout
+    )
+    parts = [
+        f"Statement:\n{task.statement}",
+        f"Function:\n```python\n{task.reference_solution.strip()}\n```",
+        f"Failed check: {verdict.step}: {verdict.detail}",
+        f"Evidence:\n{verdict.evidence}",
+    ]
+    if INPUT_FORM not in verdict.evidence:
+        parts.append(INPUT_FORM)
+    parts.append(f"Write new generate(rng) and validate(inputs) for {task.signature}.")
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]

@@ -1,4 +1,4 @@
-"""Repair from sandbox evidence: up to ``rounds`` ``repair-v2`` calls per failed task.
+"""Repair from sandbox evidence: up to ``rounds`` repair calls per failed task.
 
 After :func:`~adr_graph.generate.verify.verify_task` fails a task, the first failed step
 that carries evidence is sent to the model (:mod:`.prompts_repair`), the part it blames
@@ -20,9 +20,12 @@ from ..records import Atom, RepairRound, Task, Verdict
 from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
 from .prompts_repair import (
+    INPUTS_REPAIR_PROMPT_VERSION,
     UNCHANGED,
     blame_of,
+    build_inputs_repair_messages,
     build_repair_messages,
+    fresh_inputs_first,
     repair_version,
 )
 from .prompts_stdin import STDIN
@@ -69,18 +72,25 @@ class TaskRepairer:
     generator: TaskGenerator
     atoms: Mapping[str, Atom] = field(default_factory=dict)
 
-    def chat(self, task: Task) -> CachedChat:
-        """The cached chat of ``task``'s repair prompt version."""
-        return self.generator.chat(repair_version(task))
+    def chat(self, version: str) -> CachedChat:
+        """The cached chat of one repair prompt version."""
+        return self.generator.chat(version)
 
-    def repair(self, task: Task, verdict: Verdict) -> tuple[Task | None, RepairRound]:
-        """The repaired task (``None`` when the reply is unusable) and the round's record
-        (``round`` is filled in by the caller)."""
-        blame = blame_of(verdict)
-        version = repair_version(task)
-        record = RepairRound(round=1, step=verdict.step, prompt_version=version)
+    def repair(
+        self, task: Task, verdict: Verdict, number: int = 1
+    ) -> tuple[Task | None, RepairRound]:
+        """The repaired task (``None`` when the reply is unusable) and the record of round
+        ``number``: fresh input code first when the inputs are in question
+        (:func:`~.prompts_repair.fresh_inputs_first`), else ``repair-v2``."""
+        if fresh_inputs_first(task, verdict, number):
+            version, blame = INPUTS_REPAIR_PROMPT_VERSION, "inputs"
+            messages = build_inputs_repair_messages(task, verdict)
+        else:
+            version, blame = repair_version(task), blame_of(verdict)
+            messages = build_repair_messages(task, verdict, self.atoms)
+        record = RepairRound(round=number, step=verdict.step, prompt_version=version)
         try:
-            reply, _ = self.chat(task).reply(build_repair_messages(task, verdict, self.atoms))
+            reply, _ = self.chat(version).reply(messages)
             update = self._update(task, reply, blame)
         except (TaskReplyError, LlmCallError, EmptyReplyError) as exc:
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
@@ -156,8 +166,8 @@ def verify_with_repairs(
             break
         if unchanged:  # the last reply repeated the code: say so, which also asks anew
             verdict = verdict.model_copy(update={"evidence": f"{verdict.evidence}\n{UNCHANGED}"})
-        fixed, record = repairer.repair(done, verdict)
-        history.append(record.model_copy(update={"round": number}))
+        fixed, record = repairer.repair(done, verdict, number)
+        history.append(record)
         unchanged = fixed is None and record.error == NOTHING_CHANGED
         if fixed is None:
             if unchanged:

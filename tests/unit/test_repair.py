@@ -112,6 +112,27 @@ def test_a_generator_of_the_wrong_shape_is_repaired_from_the_exact_evidence(
     assert requests == [] and done_task(out2).verification.verified  # type: ignore[union-attr]
 
 
+def test_round_one_asks_for_fresh_inputs_without_the_failing_code_then_repair_v2(
+    tmp_path: Path,
+) -> None:
+    still_flat = FLAT.replace("range(6)", "range(7)")
+    replies = iter([fenced(still_flat), fenced(PAIRS)])
+    _, requests, out = run_stage(
+        tmp_path, [polygon_task()], lambda body: Scripted(next(replies)), rounds=2
+    )
+    first, second = (r["messages"] for r in requests)
+    # round 1: the evidence and the reference, not the input code that failed, and a
+    # layout that guesses no values
+    assert "it is not shown" in first[0]["content"] and FLAT.strip() not in first[1]["content"]
+    assert "cannot unpack non-iterable int object" in first[1]["content"]
+    assert REFERENCE.strip() in first[1]["content"] and "rng.randint" not in first[0]["content"]
+    # round 2: repair-v2, shown the (new) failing input code
+    assert still_flat.strip() in second[1]["content"] and "You repair" in second[0]["content"]
+    task = done_task(out)
+    assert [r.prompt_version for r in task.repairs] == ["repair-inputs-v1", "repair-v2"]
+    assert [r.round for r in task.repairs] == [1, 2] and task.repairs[1].verified
+
+
 def test_disagreement_sends_both_outputs_and_takes_a_new_reference(tmp_path: Path) -> None:
     wrong = REFERENCE.replace("return abs(total)", "return total")
     task = polygon_task(reference_solution=wrong, input_generator=PAIRS)
