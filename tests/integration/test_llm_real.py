@@ -152,7 +152,11 @@ def test_real_model_generates_and_verifies(
     server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """generate -> verify -> export through the CLI with the real model (mechanics only)."""
-    from adr_graph.generate.prompts_repair import repair_version
+    from adr_graph.generate.prompts_repair import (
+        BLAME,
+        INPUTS_REPAIR_PROMPT_VERSION,
+        repair_version,
+    )
     from adr_graph.generate.repair import failed_step
     from adr_graph.records import Task
     from adr_graph.store import EmbeddedStore
@@ -236,9 +240,11 @@ def test_real_model_generates_and_verifies(
             assert task.provenance.model == MODEL and task.fidelity is not None
             # a failed task with evidence got its one repair round, recorded
             if not task.verification.verified and failed_step(task) is not None:
-                assert len(task.repairs) == 1 and task.repairs[0].prompt_version == repair_version(
-                    task
-                )
+                (repair,) = task.repairs
+                if repair.prompt_version == INPUTS_REPAIR_PROMPT_VERSION:  # fresh input code
+                    assert BLAME[repair.step] in ("inputs", "inputs-or-reference")
+                else:
+                    assert repair.prompt_version == repair_version(task)
     assert EmbeddedStore(store).stats().tasks == report["new"]
 
 
