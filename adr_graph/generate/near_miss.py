@@ -9,7 +9,14 @@ inputs are checked like generated ones (they must fit the parameters and pass th
 validator), and kept only where the reference and the independent second solution agree;
 they become extra tests, and the survivors run again: the *kill rate* after.
 
-Malformed replies and LLM faults leave fewer near misses or no new inputs, never a crash.
+Small models often write a "near miss" that is in fact correct (the 1.5B model's four
+for the hand-written union-find task all were). So the survivors also run on ``probe``
+inputs, fresh ones from the task's own generator: an input on which a survivor differs from
+the reference (while the reference and the second solution agree) becomes a test too. A
+survivor that no test, separating input or probe input tells from the reference is counted
+in ``equivalent`` ("not shown wrong"). It stays in the kill rates' denominator: the probes
+come from the same generator, so a near miss wrong only outside its range (a longer list
+than it makes) would otherwise pass for a correct one.
 """
 
 from __future__ import annotations
@@ -110,12 +117,14 @@ class NearMissWriter:
 
 @dataclass(frozen=True)
 class NearMissResult:
-    """Near misses that ran, the kill rates before and after, and the tests added."""
+    """Near misses that ran, the kill rates before and after, the tests added, and how
+    many survivors nothing told from the reference."""
 
     tried: int
     kill_rate_before: float | None
     kill_rate: float | None
     added: list[dict[str, Any]]
+    equivalent: int = 0
 
 
 def _agreed_cases(
@@ -148,6 +157,34 @@ def _agreed_cases(
     ]
 
 
+def _differing_cases(
+    task: Task, sandbox: Sandbox, survivors: list[str], probe: list[Any], limits: Limits
+) -> tuple[list[dict[str, Any]], list[bool]]:
+    """Tests from ``probe`` inputs on which some survivor differs from the reference (the
+    reference and the second solution agreeing there), and which survivors differ at all."""
+    if not probe or not survivors or not task.second_solution:
+        return [], [False] * len(survivors)
+    codes = [task.reference_solution, task.second_solution, *survivors]
+    ref, second, *runs = run_solutions(
+        sandbox, [solution_program(task, c) for c in codes], probe, limits
+    )
+    if ref is None or second is None:
+        return [], [False] * len(survivors)
+    same = comparator(task)
+    trusted = [
+        i for i, (r, s) in enumerate(zip(ref, second, strict=True))
+        if r.get("ok") and s.get("ok") and same(r["value"], s["value"])
+    ]  # fmt: skip
+
+    def differs(run: Any, i: int) -> bool:
+        return run is None or not run[i].get("ok") or not same(ref[i]["value"], run[i]["value"])
+
+    hits = [[i for i in trusted if differs(run, i)] for run in runs]
+    cases = sorted({i for found in hits for i in found[:5]})
+    added = [{"input": probe[i], "output": ref[i]["value"]} for i in cases]
+    return added, [bool(found) for found in hits]
+
+
 def near_miss_tests(
     task: Task,
     sandbox: Sandbox,
@@ -157,15 +194,16 @@ def near_miss_tests(
     k: int,
     fit: Callable[[Any], Any],
     limits: Limits,
+    probe: list[Any] | None = None,
 ) -> NearMissResult:
-    """Run ``k`` near misses on ``tests``; add inputs that separate the survivors."""
+    """Run ``k`` near misses on ``tests``; add inputs that separate the survivors (from
+    the model, and from ``probe`` inputs)."""
     wrong = writer.near_misses(task, k)
     if not wrong or not tests:
         return NearMissResult(len(wrong), None, None, [])
     inputs = [t["input"] for t in tests]
     runs = run_solutions(sandbox, [solution_program(task, c) for c in wrong], inputs, limits)
     survivors = [c for c, r in zip(wrong, runs, strict=True) if passes(r, tests, task)]
-    before = round(1 - len(survivors) / len(wrong), 4)
     added: list[dict[str, Any]] = []
     code = writer.separating_cases(task, survivors) if survivors else None
     if code is not None:
@@ -174,10 +212,20 @@ def near_miss_tests(
             seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
             fresh = [c for c in cases if json.dumps(c, sort_keys=True) not in seen]
             added = _agreed_cases(task, sandbox, fresh[:20], fit, limits)
-    if not added:
-        return NearMissResult(len(wrong), before, before, [])
-    everything = tests + added
-    programs = [solution_program(task, c) for c in survivors]
-    again = run_solutions(sandbox, programs, [t["input"] for t in everything], limits)
-    still = sum(passes(r, everything, task) for r in again)
-    return NearMissResult(len(wrong), before, round(1 - still / len(wrong), 4), added)
+    probed, shown = _differing_cases(task, sandbox, survivors, probe or [], limits)
+    added += probed
+    still = survivors
+    if added:
+        everything = tests + added
+        programs = [solution_program(task, c) for c in survivors]
+        again = run_solutions(sandbox, programs, [t["input"] for t in everything], limits)
+        passing = [passes(r, everything, task) for r in again]
+        still = [c for c, ok in zip(survivors, passing, strict=True) if ok]
+    # a survivor nothing tells from the reference may be equivalent: counted, not excluded
+    equivalent = sum(
+        1 for c, wrong_somewhere in zip(survivors, shown, strict=True)
+        if c in still and not wrong_somewhere
+    )  # fmt: skip
+    before = round(1 - len(survivors) / len(wrong), 4)
+    after = round(1 - len(still) / len(wrong), 4)
+    return NearMissResult(len(wrong), before, after, added, equivalent)

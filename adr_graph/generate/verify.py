@@ -22,7 +22,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..chat import CachedChat
@@ -100,6 +100,20 @@ def as_arguments(value: Any, params: Sequence[str]) -> list[Any] | None:
     if len(params) == 1:
         return [value]
     return None
+
+
+#: Probe inputs per test input that near misses also run on (from another generator seed).
+PROBE_FACTOR = 5
+
+
+def _probe_inputs(
+    task: Task, sandbox: Sandbox, opts: VerifyOptions, tests: list[dict[str, Any]]
+) -> list[Any]:
+    """Fresh valid inputs from the task's generator (another seed), none already a test."""
+    more = replace(opts, n_inputs=opts.n_inputs * PROBE_FACTOR, seed=opts.seed + 1)
+    seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
+    fresh = _inputs(task, sandbox, more, [])
+    return [x for x in fresh if json.dumps(x, sort_keys=True) not in seen]
 
 
 def _inputs(
@@ -311,7 +325,7 @@ def verify_task(
     if verified and near_miss is not None and opts.near_misses > 0:
         misses = near_miss_tests(
             task, sandbox, tests, near_miss, k=opts.near_misses, fit=_fits(task)[0],
-            limits=opts.limits,
+            limits=opts.limits, probe=_probe_inputs(task, sandbox, opts, tests),
         )  # fmt: skip
         tests = tests + misses.added
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None
@@ -328,6 +342,7 @@ def verify_task(
                 "near_miss_kill_rate": misses.kill_rate,
                 "near_misses": misses.tried,
                 "separating_tests": len(misses.added),
+                "near_misses_equivalent": misses.equivalent,
             }
         )
     update = {"tests": tests, "verification": record, "difficulty": difficulty}

@@ -67,6 +67,9 @@ class VerificationRecord(_Record):
     near_miss_kill_rate_before: float | None = None
     near_miss_kill_rate: float | None = None
     near_misses: int = 0  # plausible-but-wrong solutions that ran
+    #: surviving near misses that no test, separating or probe input told from the
+    #: reference (perhaps correct after all; still counted in the kill rates)
+    near_misses_equivalent: int = 0
     separating_tests: int = 0  # tests added to kill them
 
 

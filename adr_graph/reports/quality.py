@@ -68,6 +68,8 @@ class Difficulty(BaseModel):
 class TestQuality(BaseModel):
     mutation_score: Spread = Field(default_factory=Spread)
     near_miss_kill_rate: Spread = Field(default_factory=Spread)
+    #: surviving near misses that nothing told from the reference (perhaps correct)
+    near_misses_not_shown_wrong: int = 0
 
 
 class TaskQuality(BaseModel):
@@ -135,6 +137,9 @@ def task_quality(
                     for t in verified
                     if (r := t.verification) and r.near_miss_kill_rate is not None
                 ]
+            ),
+            near_misses_not_shown_wrong=sum(
+                t.verification.near_misses_equivalent for t in verified if t.verification
             ),
         ),
         fidelity=Spread.of([t.fidelity for t in tasks if t.fidelity is not None]),

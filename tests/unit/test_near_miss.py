@@ -8,9 +8,7 @@ from typing import Any
 
 from adr_graph.chat import make_client
 from adr_graph.generate.generator import TaskGenerator
-from adr_graph.generate.near_miss import (
-    NearMissWriter,
-)
+from adr_graph.generate.near_miss import NearMissWriter, near_miss_tests
 from adr_graph.generate.verify import VerifyOptions, verify_task
 from adr_graph.records import Task
 from adr_graph.sandbox import Limits, LocalSandbox
@@ -64,6 +62,7 @@ def test_separating_inputs_kill_the_survivor_and_become_tests() -> None:
     # four asked, the third and fourth replies hold no code: two near misses ran
     assert record.near_misses == 2 and record.near_miss_kill_rate_before == 0.5
     assert record.near_miss_kill_rate == 1.0 and record.separating_tests == 2
+    assert record.near_misses_equivalent == 0
     assert {"input": [list(range(20))], "output": 20} in done.tests
     assert SURVIVOR.strip() in prompts[-1] and "Correct solution" in prompts[-1]
 
@@ -80,6 +79,9 @@ def test_cases_the_solutions_disagree_on_or_the_validator_rejects_are_not_kept()
     record = done.verification
     assert record is not None and record.separating_tests == 0
     assert record.near_miss_kill_rate == record.near_miss_kill_rate_before == 0.5
+    # the generator makes at most 12 values: no probe shows the survivor wrong, so it is
+    # counted as not shown wrong, yet stays in the kill rate (it is wrong on 16+ values)
+    assert record.near_misses_equivalent == 1
 
 
 def test_no_near_miss_at_all_is_recorded_as_unmeasured(tmp_path: Path) -> None:
@@ -95,3 +97,27 @@ def test_no_near_miss_at_all_is_recorded_as_unmeasured(tmp_path: Path) -> None:
             near_miss=writer(server.base_url, tmp_path / "cache"),
         )  # fmt: skip
     assert report.near_miss_kill_rate_before == 0.5 and report.near_miss_kill_rate == 1.0
+
+
+def test_probe_inputs_kill_a_survivor_the_model_found_no_input_for() -> None:
+    """Wrong on lists of four only; the separating call returns nothing usable."""
+    right = lis_task().second_solution or ""
+    head = "def longest_increasing(values):\n"
+    four = right.replace(head, head + "    if len(values) == 4:\n        return 0\n")
+    tests = [{"input": [[1, 2, 3]], "output": 3}, {"input": [[3, 2, 1]], "output": 1}]
+    probe = [[[5, 1, 6, 2]], [[2, 9]]]
+
+    def answer(body: dict[str, Any]) -> Scripted:
+        user = body["messages"][1]["content"]
+        code = four if "(variant 1)" in user else right if "(variant 2)" in user else "none"
+        return Scripted(fenced(code) if code != "none" else "no code")
+
+    with FakeOpenAI(answer) as server:
+        result = near_miss_tests(
+            lis_task(), LocalSandbox(), tests, writer(server.base_url), k=2,
+            fit=lambda value: value, limits=OPTS.limits, probe=probe,
+        )  # fmt: skip
+    # both survive the two tests; the probe kills the wrong one; the right one is not
+    # shown wrong by anything, and stays in the rate
+    assert result.tried == 2 and result.kill_rate_before == 0.0 and result.kill_rate == 0.5
+    assert result.added == [{"input": [[5, 1, 6, 2]], "output": 2}] and result.equivalent == 1
