@@ -222,6 +222,7 @@ def test_tasks_notebook_runs_on_real_model_output(real_run: tuple[Path, dict, st
     figures, text = execute_notebook("03_tasks.ipynb", env)
     assert figures == 4
     assert "model(s): qwen" in text and "8952 seeds" in text
+    assert "near misses nothing told from the reference: 0" in text
 
 
 def test_cypher_notebook_runs_on_the_embedded_store(real_run: tuple[Path, dict, str]) -> None:
