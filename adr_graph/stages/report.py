@@ -91,6 +91,7 @@ def _write_quality_html(path: Path, report: TaskQuality, source: str) -> None:
         "diversity (mean cosine distance)": report.diversity.mean_distance,
         "Vendi score": report.diversity.vendi,
         "learnable share (0 < pass rate < 1)": report.difficulty.learnable_share,
+        "near misses not shown wrong": report.tests.near_misses_not_shown_wrong,
     }
     tables: list[tuple[str, dict[str, Any]]] = [
         ("Batch", counts),

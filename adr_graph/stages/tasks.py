@@ -269,6 +269,8 @@ class VerifyReport(BaseModel):
     #: medians over verified tasks with near misses, before and after the separating tests
     near_miss_kill_rate_before: float | None = None
     near_miss_kill_rate: float | None = None
+    #: surviving near misses no test or probe input told from the reference
+    near_misses_not_shown_wrong: int = 0
 
 
 def verify_tasks(
@@ -348,6 +350,9 @@ def _verify_report(
         repair_calls=sum(len(t.repairs) for t in finished),
         mean_fidelity=Spread.of([t.fidelity for t in finished if t.fidelity is not None]).mean,
         **_near_miss_medians(finished),
+        near_misses_not_shown_wrong=sum(
+            t.verification.near_misses_equivalent for t in finished if t.verification
+        ),
     )
 
 

@@ -97,6 +97,7 @@ def test_no_near_miss_at_all_is_recorded_as_unmeasured(tmp_path: Path) -> None:
             near_miss=writer(server.base_url, tmp_path / "cache"),
         )  # fmt: skip
     assert report.near_miss_kill_rate_before == 0.5 and report.near_miss_kill_rate == 1.0
+    assert report.near_misses_not_shown_wrong == 0
 
 
 def test_probe_inputs_kill_a_survivor_the_model_found_no_input_for() -> None:
