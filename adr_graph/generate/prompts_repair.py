@@ -28,6 +28,7 @@ from .prompts_stdin import STDIN, STDIN_TASK_LAYOUT
 __all__ = [
     "BLAME",
     "INPUTS_REPAIR_PROMPT_VERSION",
+    "REGRESSED",
     "REPAIR_PROMPT_VERSION",
     "REPAIR_STDIN_PROMPT_VERSION",
     "blame_of",
@@ -131,6 +132,11 @@ def _elements(task: Task, atoms: Mapping[str, Atom]) -> str:
 UNCHANGED = (
     "A previous repair replied with this same code unchanged, and it fails the same way: "
     "change what the evidence points at."
+)
+#: Added to the evidence of a round after one whose reply made the task fail earlier.
+REGRESSED = (
+    "A previous repair changed the code, and the new code failed at an earlier check "
+    "({detail}); that change was undone. Fix the failure above another way."
 )
 
 

@@ -6,7 +6,10 @@ is replaced by the reply, and the task is verified again. Each round is recorded
 task (:class:`~adr_graph.records.RepairRound`); replies are cached by the chat layer, so a
 rerun after a kill repeats no paid call. A malformed reply or an LLM fault ends the
 repairs of that task as a recorded round, never a crash; a reply that repeats the code
-unchanged is recorded too, and the next round tells the model so.
+unchanged is recorded too, and the next round tells the model so. A reply that makes the
+task fail at an earlier step (inputs that no longer run, say) is undone: the round is
+recorded with that error, the task goes on from its last version, and the next round is
+told what happened.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .parse import parse_inputs_reply, parse_second_reply, parse_task_reply
 from .prompts import PROMPTS, STDIN_PROMPTS, TOOLS_PROMPTS
 from .prompts_repair import (
     INPUTS_REPAIR_PROMPT_VERSION,
+    REGRESSED,
     UNCHANGED,
     blame_of,
     build_inputs_repair_messages,
@@ -38,12 +42,21 @@ if TYPE_CHECKING:
     from .near_miss import NearMissWriter
     from .verify import VerifyOptions
 
-__all__ = ["DEFAULT_REPAIR_ROUNDS", "TaskRepairer", "failed_step", "verify_with_repairs"]
+__all__ = [
+    "DEFAULT_REPAIR_ROUNDS",
+    "NOTHING_CHANGED",
+    "REGRESSED_ERROR",
+    "TaskRepairer",
+    "failed_step",
+    "verify_with_repairs",
+]
 
 #: Default ``--repair-rounds``.
 DEFAULT_REPAIR_ROUNDS = 2
 #: The error of a round whose reply repeated the code (the next round says so).
 NOTHING_CHANGED = "the reply changed nothing"
+#: The error of a round whose reply made the task fail at an earlier step (undone).
+REGRESSED_ERROR = "the reply made the task fail earlier; the previous version was kept"
 
 #: Steps in the order a repair takes them: the task must run before its gates matter.
 _ORDER = (
@@ -159,23 +172,39 @@ def verify_with_repairs(
 
     done = verify(task)
     history: list[RepairRound] = []
-    unchanged = False
+    note = ""  # what the next round is told about the last one
     for number in range(1, rounds + 1):
         verdict = failed_step(done)
         if repairer is None or verdict is None or _verified(done):
             break
-        if unchanged:  # the last reply repeated the code: say so, which also asks anew
-            verdict = verdict.model_copy(update={"evidence": f"{verdict.evidence}\n{UNCHANGED}"})
+        if note:  # the last reply repeated the code or made things worse: say so
+            verdict = verdict.model_copy(update={"evidence": f"{verdict.evidence}\n{note}"})
         fixed, record = repairer.repair(done, verdict, number)
-        history.append(record)
-        unchanged = fixed is None and record.error == NOTHING_CHANGED
+        note = UNCHANGED if fixed is None and record.error == NOTHING_CHANGED else ""
         if fixed is None:
-            if unchanged:
+            history.append(record)
+            if note:
                 continue
             break
-        done = verify(fixed)
-        history[-1] = history[-1].model_copy(update={"verified": _verified(done)})
+        candidate = verify(fixed)
+        if _progress(candidate) < _progress(done):  # fails earlier: keep the last version
+            worse = failed_step(candidate)
+            detail = f"{worse.step}: {worse.detail}" if worse else "no evidence"
+            note = REGRESSED.format(detail=detail[:300])
+            history.append(record.model_copy(update={"error": f"{REGRESSED_ERROR} ({detail})"}))
+            continue
+        done = candidate
+        history.append(record.model_copy(update={"verified": _verified(done)}))
     return done.model_copy(update={"repairs": history})
+
+
+def _progress(task: Task) -> int:
+    """How far ``task`` gets: the position in :data:`_ORDER` of the step a repair would
+    act on, past the end when verified, -1 when a failure carries no evidence."""
+    if _verified(task):
+        return len(_ORDER)
+    step = failed_step(task)
+    return _ORDER.index(step.step) if step is not None and step.step in _ORDER else -1
 
 
 def _verified(task: Task) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from adr_graph.chat import make_client
 from adr_graph.generate.generator import TaskGenerator
 from adr_graph.generate.prompts_repair import UNCHANGED, build_repair_messages, repair_version
-from adr_graph.generate.repair import NOTHING_CHANGED, TaskRepairer, failed_step
+from adr_graph.generate.repair import NOTHING_CHANGED, REGRESSED_ERROR, TaskRepairer, failed_step
 from adr_graph.generate.verify import VerifyOptions
 from adr_graph.records import Task, TaskProvenance, Verdict
 from adr_graph.sandbox import Limits, LocalSandbox
@@ -131,6 +131,29 @@ def test_round_one_asks_for_fresh_inputs_without_the_failing_code_then_repair_v2
     task = done_task(out)
     assert [r.prompt_version for r in task.repairs] == ["repair-inputs-v1", "repair-v2"]
     assert [r.round for r in task.repairs] == [1, 2] and task.repairs[1].verified
+
+
+def test_a_reply_that_fails_earlier_is_undone_and_the_next_round_is_told(
+    tmp_path: Path,
+) -> None:
+    crashing = "def generate(rng):\n    raise RuntimeError('no inputs')\n"
+    replies = iter([fenced(crashing), fenced(PAIRS)])
+    report, requests, out = run_stage(
+        tmp_path, [polygon_task()], lambda body: Scripted(next(replies)), rounds=2
+    )
+    task = done_task(out)
+    first, second = task.repairs
+    # round 1 made the inputs crash (generate_inputs, before run_solutions): undone
+    assert first.error.startswith(REGRESSED_ERROR) and "generate_inputs" in first.error
+    assert "earlier check (generate_inputs" in requests[1]["messages"][1]["content"]
+    assert second.verified and task.input_generator == PAIRS and report.verified == 1
+    # with one round only, the task keeps its own generator and its own failure
+    replies = iter([fenced(crashing)])
+    _, _, out = run_stage(
+        tmp_path / "one", [polygon_task()], lambda body: Scripted(next(replies)), rounds=1
+    )
+    kept = done_task(out)
+    assert kept.input_generator == FLAT and failed_step(kept).step == "run_solutions"  # type: ignore[union-attr]
 
 
 def test_disagreement_sends_both_outputs_and_takes_a_new_reference(tmp_path: Path) -> None:
