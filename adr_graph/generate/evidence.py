@@ -14,6 +14,7 @@ at line 2: `x, y = p`
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,13 +28,20 @@ INPUT_FORM = (
 )
 
 
+#: A default repr's memory address (``<X object at 0x7f...>``): different in every run, so
+#: it is masked, or the repair prompt (and its cache key) would change from run to run.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def shown(value: Any, limit: int = 300) -> str:
-    """``value`` as compact JSON, cut at ``limit`` characters.
+    """``value`` as compact JSON, cut at ``limit`` characters, memory addresses masked.
 
     >>> shown({"a": [1, 2]}), shown(list(range(200)), 12)
     ('{"a": [1, 2]}', '[0, 1, 2,...')
+    >>> shown(["<__main__.Ship object at 0x7f4822794510>"])
+    '["<__main__.Ship object at 0x...>"]'
     """
-    text = json.dumps(value, default=repr)
+    text = _ADDRESS.sub(" at 0x...", json.dumps(value, default=repr))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -53,7 +53,12 @@ def _adr_normalise(value):
 
 
 def generator_program(code: str, *, n: int, seed: int) -> str:
-    """Generated input generator + a driver that prints ``n`` inputs."""
+    """Generated input generator + a driver that prints ``n`` inputs.
+
+    Each call gets its own seeded ``rng``; the global ``random`` module is seeded too, so a
+    generator that ignores ``rng`` and calls ``random`` still gives the same inputs on every
+    run (the tests of a task, and the evidence a repair is shown, stay reproducible).
+    """
     return f"""{code}
 
 # ---- adr-graph driver ----
@@ -61,6 +66,7 @@ import json as _adr_json, random as _adr_random
 {_NORMALISE}
 _adr_out = []
 for _adr_i in range({int(n)}):
+    _adr_random.seed({int(seed)} * 1000003 + _adr_i)
     _adr_out.append(_adr_normalise(generate(_adr_random.Random({int(seed)} * 1000003 + _adr_i))))
 print({MARKER!r} + _adr_json.dumps(_adr_out))
 """

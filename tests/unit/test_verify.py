@@ -313,3 +313,18 @@ def test_solver_attempts_estimate_difficulty(
     fidelity = done.verification.fidelity  # type: ignore[union-attr]
     assert fidelity is not None and fidelity.extractors == ["static", "llm:m"]
     assert fidelity.errors and fidelity.errors[0].startswith("llm:m: LlmReplyError")
+
+
+def test_a_generator_that_ignores_rng_gives_the_same_inputs_on_every_run() -> None:
+    """The global ``random`` module is seeded per call: the tests of a task (and the
+    evidence a repair is shown, hence its cache key) do not change between runs."""
+    from adr_graph.generate.harness import generator_program
+    from adr_graph.generate.running import marked_run
+
+    code = "import random\n\ndef generate(rng):\n    return {'x': random.randint(0, 10**9)}\n"
+    program = generator_program(code, n=6, seed=0)
+    limits = Limits(cpu_seconds=5, wall_seconds=10)
+    first, _ = marked_run(LocalSandbox(), program, None, limits)
+    second, _ = marked_run(LocalSandbox(), program, None, limits)
+    assert isinstance(first, list) and first == second
+    assert len({json.dumps(x) for x in first}) == 6  # still varied across calls
