@@ -66,8 +66,9 @@ import json as _adr_json, random as _adr_random
 {_NORMALISE}
 _adr_out = []
 for _adr_i in range({int(n)}):
-    _adr_random.seed({int(seed)} * 1000003 + _adr_i)
-    _adr_out.append(_adr_normalise(generate(_adr_random.Random({int(seed)} * 1000003 + _adr_i))))
+    _adr_seed = {int(seed)} * 1000003 + _adr_i
+    _adr_random.seed(_adr_seed)
+    _adr_out.append(_adr_normalise(generate(_adr_random.Random(_adr_seed))))
 print({MARKER!r} + _adr_json.dumps(_adr_out))
 """
 

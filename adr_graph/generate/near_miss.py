@@ -157,6 +157,12 @@ def _agreed_cases(
     ]
 
 
+def _unseen(inputs: list[Any], tests: list[dict[str, Any]]) -> list[Any]:
+    """``inputs`` that are not already the input of one of ``tests``."""
+    seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
+    return [x for x in inputs if json.dumps(x, sort_keys=True) not in seen]
+
+
 def _differing_cases(
     task: Task, sandbox: Sandbox, survivors: list[str], probe: list[Any], limits: Limits
 ) -> tuple[list[dict[str, Any]], list[bool]]:
@@ -194,10 +200,10 @@ def near_miss_tests(
     k: int,
     fit: Callable[[Any], Any],
     limits: Limits,
-    probe: list[Any] | None = None,
+    probe: Callable[[], list[Any]] | None = None,
 ) -> NearMissResult:
     """Run ``k`` near misses on ``tests``; add inputs that separate the survivors (from
-    the model, and from ``probe`` inputs)."""
+    the model, and from the inputs ``probe`` makes, asked for only when some survive)."""
     wrong = writer.near_misses(task, k)
     if not wrong or not tests:
         return NearMissResult(len(wrong), None, None, [])
@@ -209,10 +215,9 @@ def near_miss_tests(
     if code is not None:
         cases, _ = marked_run(sandbox, cases_program(code), None, limits)
         if isinstance(cases, list):
-            seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
-            fresh = [c for c in cases if json.dumps(c, sort_keys=True) not in seen]
-            added = _agreed_cases(task, sandbox, fresh[:20], fit, limits)
-    probed, shown = _differing_cases(task, sandbox, survivors, probe or [], limits)
+            added = _agreed_cases(task, sandbox, _unseen(cases, tests)[:20], fit, limits)
+    probes = _unseen(probe(), tests) if probe is not None and survivors else []
+    probed, shown = _differing_cases(task, sandbox, survivors, probes, limits)
     added += probed
     still = survivors
     if added:

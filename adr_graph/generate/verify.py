@@ -106,14 +106,10 @@ def as_arguments(value: Any, params: Sequence[str]) -> list[Any] | None:
 PROBE_FACTOR = 5
 
 
-def _probe_inputs(
-    task: Task, sandbox: Sandbox, opts: VerifyOptions, tests: list[dict[str, Any]]
-) -> list[Any]:
-    """Fresh valid inputs from the task's generator (another seed), none already a test."""
+def _probe_inputs(task: Task, sandbox: Sandbox, opts: VerifyOptions) -> list[Any]:
+    """Fresh valid inputs from the task's generator, with another seed."""
     more = replace(opts, n_inputs=opts.n_inputs * PROBE_FACTOR, seed=opts.seed + 1)
-    seen = {json.dumps(t["input"], sort_keys=True) for t in tests}
-    fresh = _inputs(task, sandbox, more, [])
-    return [x for x in fresh if json.dumps(x, sort_keys=True) not in seen]
+    return _inputs(task, sandbox, more, [])
 
 
 def _inputs(
@@ -325,7 +321,7 @@ def verify_task(
     if verified and near_miss is not None and opts.near_misses > 0:
         misses = near_miss_tests(
             task, sandbox, tests, near_miss, k=opts.near_misses, fit=_fits(task)[0],
-            limits=opts.limits, probe=_probe_inputs(task, sandbox, opts, tests),
+            limits=opts.limits, probe=lambda: _probe_inputs(task, sandbox, opts),
         )  # fmt: skip
         tests = tests + misses.added
     mutation = _mutation_score(task, sandbox, tests, opts) if verified else None

@@ -116,7 +116,7 @@ def test_probe_inputs_kill_a_survivor_the_model_found_no_input_for() -> None:
     with FakeOpenAI(answer) as server:
         result = near_miss_tests(
             lis_task(), LocalSandbox(), tests, writer(server.base_url), k=2,
-            fit=lambda value: value, limits=OPTS.limits, probe=probe,
+            fit=lambda value: value, limits=OPTS.limits, probe=lambda: probe,
         )  # fmt: skip
     # both survive the two tests; the probe kills the wrong one; the right one is not
     # shown wrong by anything, and stays in the rate
