@@ -152,12 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.llm_base_url:
         runs.update(_llm_runs(args, items, schemas))
     reports = {name: run.pop("_report") for name, run in runs.items()}
+    gold = [str(g) for g in golds]
     if len(runs) == 1:
-        print(
-            json.dumps({"extractor": "static", "gold": [str(g) for g in golds], **runs["static"]})
-        )
+        print(json.dumps({"extractor": "static", "gold": gold, **runs["static"]}))
     else:
-        gold = [str(g) for g in golds]
         print(json.dumps({"gold": gold, "seeds": len(items), "extractors": runs}))
     if args.show_errors:
         for name, report in reports.items():
