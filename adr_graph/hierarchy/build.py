@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field
 
 from ..records import Atom
 from ..store.base import GraphStore
+from .details import DetailMoves, plan_details
 from .plan import EDGE_SOURCE, HierarchyPlan, plan_hierarchy
-from .spec import load_hierarchies
+from .spec import DomainHierarchy, load_hierarchies
 
 __all__ = ["DomainHierarchyReport", "HierarchyReport", "build_hierarchy", "hierarchy_depth"]
 
@@ -43,6 +44,10 @@ class DomainHierarchyReport(BaseModel):
     unplaced_count: int = 0
     #: share of fine atoms with a parent, per slot
     per_slot: dict[str, float] = Field(default_factory=dict)
+    #: unplaced atoms too few seeds name, moved into their seeds' ``details``
+    seed_details: int = 0
+    #: seed details that became memberships again (placed now, or named by more seeds)
+    promoted: int = 0
 
 
 class HierarchyReport(BaseModel):
@@ -104,8 +109,10 @@ def hierarchy_depth(plan: HierarchyPlan) -> int:
     return max((height(node) for node in parents), default=0)
 
 
-def _report(plan: HierarchyPlan, fine: list[Atom]) -> DomainHierarchyReport:
-    unplaced = set(plan.unplaced)
+def _report(plan: HierarchyPlan, fine: list[Atom], moves: DetailMoves) -> DomainHierarchyReport:
+    demoted = set(moves.demoted)
+    fine = [a for a in fine if a.id not in demoted]
+    unplaced = set(plan.unplaced) - demoted
     per_slot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for atom in fine:
         per_slot[atom.slot][0] += atom.id not in unplaced
@@ -121,7 +128,31 @@ def _report(plan: HierarchyPlan, fine: list[Atom]) -> DomainHierarchyReport:
         unplaced=sorted(unplaced)[:20],
         unplaced_count=len(unplaced),
         per_slot={s: round(p / n, 4) for s, (p, n) in sorted(per_slot.items())},
+        seed_details=len(demoted),
+        promoted=len({a for a in moves.promoted if a in {f.id for f in fine}}),
     )
+
+
+def _detail_moves(
+    store: GraphStore, plans: dict[str, HierarchyPlan], specs: dict[str, DomainHierarchy]
+) -> DetailMoves:
+    """Move unplaced atoms too few seeds name into their seeds' details (and back), in the
+    store; an atom of a clustered slot without an embedding was never tried and stays."""
+    atoms = {a.id: a for a in store.iter_atoms() if a.level == 0}
+    unplaced: dict[str, int] = {}
+    for domain, plan in plans.items():
+        for atom_id in plan.unplaced:
+            atom = atoms[atom_id]
+            slot = specs[domain].slots.get(atom.slot)
+            if slot is None or (slot.cluster is not None and atom.embedding is None):
+                continue
+            unplaced[atom_id] = slot.detail_below
+    held = {a for t in store.iter_outcomes() for a in t.atom_ids}
+    moves = plan_details(store.iter_memberships(), unplaced, set(atoms), held)
+    if moves.rows:
+        store.set_memberships(moves.rows)
+        store.delete_atoms(moves.demoted)
+    return moves
 
 
 def build_hierarchy(store: GraphStore) -> HierarchyReport:
@@ -146,15 +177,20 @@ def build_hierarchy(store: GraphStore) -> HierarchyReport:
     old = [e for e in store.iter_edges("IS_A") if e.source == EDGE_SOURCE]
     store.delete_edges(old)
     report = HierarchyReport()
+    plans = {
+        domain: plan_hierarchy(fine, specs[domain], capability=capability)
+        for domain, fine in sorted(by_domain.items())
+        if domain in specs
+    }
+    moves = _detail_moves(store, plans, specs)
+    gone = set(moves.demoted)
     planned: set[str] = set()
-    for domain, fine in sorted(by_domain.items()):
-        if domain not in specs:
-            continue
-        plan = plan_hierarchy(fine, specs[domain], capability=capability)
+    for domain, plan in plans.items():
+        plan.edges = [e for e in plan.edges if e.a not in gone]
         store.upsert_atoms(_with_centroids(plan, atoms))
         store.upsert_edges(plan.edges)
         planned.update(plan.groups)
-        report.domains[domain] = _report(plan, fine)
+        report.domains[domain] = _report(plan, by_domain[domain], moves)
     stale = [a.id for a in atoms.values() if a.level > 0 and a.id not in planned]
     report.removed_groups = store.delete_atoms(stale)
     return report

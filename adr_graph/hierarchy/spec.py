@@ -82,6 +82,9 @@ class SlotHierarchy(_Data):
     #: dotted names group by their first ``prefix_depth`` parts when nothing else places them
     prefix_depth: int | None = Field(default=None, ge=1)
     cluster: ClusterRule | None = None
+    #: an atom no rule places that fewer seeds than this name stays a detail of its seed
+    #: (``adr_graph.hierarchy.details``); 1 keeps every such atom in the graph
+    detail_below: int = Field(default=2, ge=1)
     #: the slot whose most frequent co-occurring atom names a family's area (capability)
     capability_slot: str | None = None
     #: packages whose docstrings may describe ``library_api`` atoms (imported by name)

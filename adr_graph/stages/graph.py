@@ -282,6 +282,7 @@ def add_hierarchy(store: GraphStore, on_progress: OnProgress | None = None) -> H
         + "; ".join(
             f"{d} {r.groups} groups, {r.areas} areas, {r.placed_share:.1%} of "
             f"{r.fine_atoms} atoms placed"
+            + (f", {r.seed_details} kept as seed details" if r.seed_details else "")
             for d, r in report.domains.items()
         )
     )

@@ -60,6 +60,7 @@ def membership_from_row(row: dict[str, Any]) -> SeedAtoms:
         source=row["source"],
         license=row["license"] or "",
         atom_ids=sorted(row["atom_ids"]),
+        details=list(row.get("details") or []),
     )
 
 

@@ -35,6 +35,9 @@ class SeedAtoms(BaseModel):
     source: str
     license: str = ""
     atom_ids: list[str] = Field(default_factory=list)
+    #: ids of atoms this seed alone names that the hierarchy could not place: kept with the
+    #: seed, not as graph atoms (``schema/README.md``, grain)
+    details: list[str] = Field(default_factory=list)
 
 
 class SlotStats(BaseModel):

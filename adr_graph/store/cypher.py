@@ -128,7 +128,7 @@ RETURN sid AS seed, collect(a.id) AS atoms
 WRITE_SEEDS = """
 UNWIND $rows AS r
 MERGE (s:Seed {id: r.seed_id})
-SET s.domain = r.domain, s.source = r.source, s.license = r.license
+SET s.domain = r.domain, s.source = r.source, s.license = r.license, s.details = r.details
 """
 
 DROP_MEMBERSHIPS = "UNWIND $ids AS sid MATCH (:Seed {id: sid})-[h:HAS_ATOM]->() DELETE h"
@@ -166,7 +166,7 @@ WHERE s.id > $after
 WITH s ORDER BY s.id LIMIT $limit
 OPTIONAL MATCH (s)-[:HAS_ATOM]->(a:Atom)
 RETURN s.id AS seed_id, s.domain AS domain, s.source AS source, s.license AS license,
-       collect(a.id) AS atom_ids
+       s.details AS details, collect(a.id) AS atom_ids
 ORDER BY seed_id
 """
 
@@ -205,7 +205,7 @@ UNWIND $ids AS sid
 MATCH (s:Seed {id: sid})
 OPTIONAL MATCH (s)-[:HAS_ATOM]->(a:Atom)
 RETURN s.id AS seed_id, s.domain AS domain, s.source AS source, s.license AS license,
-       collect(a.id) AS atom_ids
+       s.details AS details, collect(a.id) AS atom_ids
 """
 
 # -- co-occurrence reads ---------------------------------------------------------------------

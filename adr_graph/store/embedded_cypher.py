@@ -49,7 +49,7 @@ DEFAULT_ENGINE = "real_ladybug"
 #: Engines with the Kùzu API that this module can drive.
 ENGINES = ("real_ladybug", "kuzu", "ryugraph")
 #: Bump when graph_tables or the DDL below change what a cached database holds.
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: Seed.details
 CACHE_DIR = ".cypher"
 _DB_FILE = "graph.db"
 #: Why the embedded path takes no writes (a write statement, or ``query --write``).

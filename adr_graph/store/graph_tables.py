@@ -47,7 +47,13 @@ NODE_PROPERTIES: dict[str, list[tuple[str, str]]] = {
         ("frequency", "INT64"),
         ("level", "INT64"),
     ],
-    "Seed": [("id", "STRING"), ("domain", "STRING"), ("source", "STRING"), ("license", "STRING")],
+    "Seed": [
+        ("id", "STRING"),
+        ("domain", "STRING"),
+        ("source", "STRING"),
+        ("license", "STRING"),
+        ("details", "STRING[]"),
+    ],
     "Task": [
         ("id", "STRING"),
         ("domain", "STRING"),

@@ -61,7 +61,13 @@ def cypher_graph(store: GraphStore) -> GraphStore:
     store.upsert_atoms([family, area, *tools, api, capability])
     seeds = [
         SeedAtoms(seed_id="t1", domain="tool_usage", source="bfcl", atom_ids=[t.id for t in tools]),
-        SeedAtoms(seed_id="t2", domain="tool_usage", source="bfcl", atom_ids=[tools[0].id]),
+        SeedAtoms(
+            seed_id="t2",
+            domain="tool_usage",
+            source="bfcl",
+            atom_ids=[tools[0].id],
+            details=["tool_usage/tool/run-microwave"],
+        ),
     ]
     store.set_memberships(seeds)
     is_a = [(BFS, family), (family, area), (tools[0], api), (tools[1], api), (api, capability)]

@@ -466,3 +466,35 @@ def test_delete_atoms_removes_unheld_atoms_and_refuses_held_ones(harness: StoreH
     assert store.get_atom(loose.id) is None
     assert not [e for e in store.iter_edges("SIMILAR") if loose.id in (e.a, e.b)]
     assert store.get_atom(BFS.id) is not None and store.stats().atoms == 4
+
+
+def test_seed_details_round_trip_and_an_unplaced_single_seed_tool_becomes_one(
+    harness: StoreHarness,
+) -> None:
+    from adr_graph.hierarchy.build import build_hierarchy
+    from adr_graph.store import EmbeddedStore
+    from adr_graph.store.transfer import copy_graph
+
+    store = populated(harness.fresh())
+    tools = [
+        Atom(id=f"tool_usage/tool/{n}", domain="tool_usage", slot="tool", name=n, embedding=v)
+        for n, v in (("weather-now", [1.0, 0.0]), ("weather-later", [0.99, 0.1]), ("zap", [0, 1.0]))
+    ]
+    store.upsert_atoms(tools)
+    ids = [t.id for t in tools]
+    store.set_memberships(
+        [
+            SeedAtoms(seed_id="t1", domain="tool_usage", source="x", atom_ids=ids[::2]),
+            SeedAtoms(seed_id="t2", domain="tool_usage", source="x", atom_ids=[ids[1]]),
+        ]
+    )
+    report = build_hierarchy(store)
+    store.commit()
+    store = harness.reopen(store)
+    rows = {r.seed_id: r for r in store.iter_memberships()}
+    assert rows["t1"].details == [ids[2]] and rows["t1"].atom_ids == [ids[0]]
+    assert rows["s1"].details == [] and store.get_atom(ids[2]) is None
+    assert report.domains["tool_usage"].seed_details == 1
+    copied = EmbeddedStore(None)
+    copy_graph(store, copied)
+    assert {r.seed_id: r.details for r in copied.iter_memberships()}["t1"] == [ids[2]]

@@ -301,3 +301,71 @@ def test_thin_seeds_are_those_with_only_fallbacks() -> None:
                          io_format="class method"), schema, fallbacks)  # fmt: skip
     assert is_thin(full[:-1], schema, fallbacks)  # a required slot is empty
     assert np.isfinite(len(fallbacks))
+
+
+def _tool(name: str, vector: list[float] | None) -> Atom:
+    return Atom(
+        id=f"tool_usage/tool/{name}",
+        domain="tool_usage",
+        slot="tool",
+        name=name,
+        embedding=vector,
+        embedder=None if vector is None else "test",
+    )
+
+
+def _tool_seed(seed_id: str, *tools: str) -> SeedAtoms:
+    return SeedAtoms(
+        seed_id=seed_id,
+        domain="tool_usage",
+        source="t",
+        atom_ids=[f"tool_usage/tool/{t}" for t in tools],
+    )
+
+
+def test_an_unplaced_atom_one_seed_names_becomes_that_seeds_detail_and_comes_back() -> None:
+    store = EmbeddedStore(None)
+    store.upsert_atoms(
+        [
+            _tool("weather-now", [1.0, 0.0, 0.0]),
+            _tool("weather-forecast", [0.98, 0.2, 0.0]),
+            _tool("run-microwave", [0.0, 0.0, 1.0]),  # far from every family: unplaced
+            _tool("no-vector", None),  # never embedded: never tried, so kept
+        ]
+    )
+    store.set_memberships(
+        [
+            _tool_seed("s1", "weather-now", "run-microwave"),
+            _tool_seed("s2", "weather-forecast", "no-vector"),
+        ]
+    )
+    report = build_hierarchy(store).domains["tool_usage"]
+    microwave = "tool_usage/tool/run-microwave"
+    assert store.get_atom(microwave) is None
+    rows = {r.seed_id: r for r in store.iter_memberships()}
+    assert rows["s1"].details == [microwave] and microwave not in rows["s1"].atom_ids
+    assert store.get_atom("tool_usage/tool/no-vector") is not None
+    assert report.seed_details == 1 and report.fine_atoms == 3
+    assert report.unplaced == ["tool_usage/tool/no-vector"]
+    assert microwave not in store.projection().atom_ids
+    # a second seed names it: two seeds now support it, so it is a graph atom again
+    store.upsert_atoms([_tool("run-microwave", [0.0, 0.0, 1.0])])
+    store.set_memberships([_tool_seed("s3", "run-microwave")])
+    again = build_hierarchy(store).domains["tool_usage"]
+    rows = {r.seed_id: r for r in store.iter_memberships()}
+    assert rows["s1"].details == [] and microwave in rows["s1"].atom_ids
+    assert sorted(store.atom_seeds(microwave)) == ["s1", "s3"]
+    assert again.seed_details == 0 and again.promoted == 1
+
+
+def test_an_atom_a_task_holds_or_a_slot_that_keeps_all_stays_in_the_graph() -> None:
+    from adr_graph.hierarchy.details import plan_details
+
+    rows = [_tool_seed("s1", "a", "b")]
+    ids = {"tool_usage/tool/a", "tool_usage/tool/b"}
+    moves = plan_details(rows, {"tool_usage/tool/a": 2}, ids, held_by_tasks=ids)
+    assert moves.demoted == [] and moves.rows == []
+    moves = plan_details(rows, {"tool_usage/tool/a": 1}, ids)  # detail_below = 1
+    assert moves.demoted == []
+    moves = plan_details(rows, {"tool_usage/tool/a": 2}, ids)
+    assert moves.demoted == ["tool_usage/tool/a"] and rows[0].atom_ids == sorted(ids)
