@@ -13,6 +13,8 @@ that holds more than two free size variables, gives ``None``: no atom is made fr
 ('n log n', 'k log(n m)', 'h')
 >>> canonical_big_o("0,0") is None, canonical_big_o("n^x") is None
 (True, True)
+>>> canonical_big_o("\u03b1(n)"), canonical_big_o("f(n)") is None
+('alpha(n)', True)
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ __all__ = ["canonical_big_o"]
 
 _FIXED = {"k": "k", "v": "V", "vertices": "V", "e": "E", "edges": "E", "h": "h", "height": "h"}
 _FREE = ("n", "m")
+#: names of the inverse Ackermann function (union-find's amortised bound), printed ``alpha``
+_SLOW_FUNCTIONS = ("alpha", "ackermann")
 _VARIABLE_ORDER = {"V": 0, "E": 1, "n": 2, "m": 3, "k": 4, "h": 5}
 #: a size quantity written in the statement's own terms, matched before tokenising
 _QUANTITY = re.compile(
@@ -157,19 +161,25 @@ class _Parser:
     def atom_word(self, token: str) -> list[str]:
         if token.lower() == "sqrt":
             return [f"sqrt {self.atom()[0]}"]
+        if token.lower() in _SLOW_FUNCTIONS and self.peek() == "(":
+            return [f"alpha({self.atom()[0]})"]
         if re.fullmatch(r"n\d", token.lower()):  # ``n2`` written for n^2
             return [f"n^{token[1]}"]
         if token.lower() in ("nlog", "mlog"):  # ``nlog(n)``
             return self.variable(token[0]) + self.atom_log()
         if token.lower().startswith(("nlog", "mlog")):  # ``nlogn``
             return [*self.variable(token[0]), f"log {self.variable(token[4:])[0]}"]
+        low = token.lower()
+        named = low in _FIXED or low in _FREE or re.fullmatch(r"[nmk]{2,3}", low)
+        if self.peek() == "(" and not named:
+            raise ValueError(f"an unknown function {token}()")
         return self.variable(token)
 
 
 def canonical_big_o(expression: str) -> str | None:
     """The canonical class of a big-O expression (without ``O( )``), or ``None``."""
     try:
-        parser = _Parser(expression)
+        parser = _Parser(expression.replace("\u03b1", "alpha"))
         result = parser.expr()
     except (ValueError, IndexError):
         return None

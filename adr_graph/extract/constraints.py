@@ -95,6 +95,29 @@ def _bounds(text: str) -> list[tuple[str, float, float | None]]:
     return [(var, hi, lo) for var, hi, lo in found if hi is not None]
 
 
+_KIND_AFTER = re.compile(
+    r"[ \t]*(?:amorti[sz]ed[ \t]+|extra[ \t]+|additional[ \t]+|auxiliary[ \t]+)?"
+    r"(time|runtime|space|memory)\b"
+)
+_KIND_BEFORE = re.compile(r"\b(time|runtime|space|memory)\b")
+
+
+def _bound_kind(before: str, after: str) -> str:
+    """``space`` or ``time``: the word right after the bound (``O(n) time``, ``O(1) extra
+    space``), else the last such word before it on its line (``Space: O(1)``), else time.
+
+    >>> _bound_kind("Time: ", chr(10) + "Space: O(1)"), _bound_kind("in ", " extra memory.")
+    ('time', 'space')
+    """
+    right = _KIND_AFTER.match(after.lower())
+    if right:
+        word = right.group(1)
+    else:
+        words = _KIND_BEFORE.findall(before.lower().rsplit("\n", 1)[-1])
+        word = words[-1] if words else "time"
+    return "space" if word in ("space", "memory") else "time"
+
+
 def _complexities(text: str) -> list[str]:
     """Stated complexity bounds as canonical classes; unparsable ones give no atom."""
     names = []
@@ -102,9 +125,7 @@ def _complexities(text: str) -> list[str]:
         inner = canonical_big_o(re.sub(r"\s+", " ", match.group(1)).strip())
         if inner is None:
             continue
-        before = text[max(0, match.start() - 40) : match.start()].lower()
-        after = text[match.end() : match.end() + 20].lower()
-        kind = "space" if re.search(r"space|memory", before + " " + after) else "time"
+        kind = _bound_kind(text[max(0, match.start() - 40) : match.start()], text[match.end() :])
         if kind == "space" and inner == "1":
             names.append("constant extra space")
         else:

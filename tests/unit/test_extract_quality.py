@@ -124,9 +124,12 @@ def test_held_out_gold_is_thirty_labelled_seeds_of_a_corpus_the_lexicons_never_s
 
 def test_static_extractor_keeps_its_floor_on_the_held_out_seeds() -> None:
     """Measured 0.69 / 0.68 when the file was added (0.83 / 0.85 on the seeds the
-    lexicons were written from): the floor guards the number the README reports."""
+    lexicons were written from), 0.74 / 0.76 once a ``Time:`` line followed by a ``Space:``
+    line was read as time: the floor guards the number the README reports."""
     report = score_extractor(load_gold(HELD_OUT), extract_static, SCHEMAS)
-    assert report.overall.precision >= 0.65 and report.overall.recall >= 0.65, report.as_dict()
+    assert report.overall.precision >= 0.72 and report.overall.recall >= 0.72, report.as_dict()
+    constraint = report.per_slot["algorithm/constraint"]
+    assert constraint.precision >= 0.95 and constraint.recall >= 0.85, report.as_dict()
 
 
 def test_static_extractor_keeps_quality_floors() -> None:

@@ -55,6 +55,16 @@ def test_big_o_canonical_forms() -> None:
     assert canonical_big_o("0,0") is None and canonical_big_o("a b c") is None
 
 
+def test_a_bound_takes_the_kind_named_next_to_it_not_on_the_next_line() -> None:
+    keon = "Time: O(n)\n    Space: O(1)"  # the keon/algorithms docstring layout
+    assert find_constraints(keon) == ["time complexity O(n)", "constant extra space"]
+    both = "Solve it in O(n log n) time and O(n) extra memory."
+    assert find_constraints(both) == ["time complexity O(n log n)", "space complexity O(n)"]
+    union_find = "Time: O(\u03b1(n)) amortised per operation\nSpace: O(n)"
+    assert find_constraints(union_find) == ["time complexity O(alpha(n))", "space complexity O(n)"]
+    assert canonical_big_o("alpha(n)") == "alpha(n)" and canonical_big_o("f(n)") is None
+
+
 def test_no_constraint_atom_is_named_after_a_variable() -> None:
     text = "Follow-up: O(nums1.length + nums2.length) time and O(rowIndex) extra space; O(0,0)."
     assert find_constraints(text) == ["time complexity O(n + m)", "space complexity O(n)"]
