@@ -111,7 +111,7 @@ def hierarchy_depth(plan: HierarchyPlan) -> int:
 
 def _report(plan: HierarchyPlan, fine: list[Atom], moves: DetailMoves) -> DomainHierarchyReport:
     demoted = set(moves.demoted)
-    fine = [a for a in fine if a.id not in demoted]
+    held, fine = len(fine), [a for a in fine if a.id not in demoted]
     unplaced = set(plan.unplaced) - demoted
     per_slot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for atom in fine:
@@ -128,7 +128,7 @@ def _report(plan: HierarchyPlan, fine: list[Atom], moves: DetailMoves) -> Domain
         unplaced=sorted(unplaced)[:20],
         unplaced_count=len(unplaced),
         per_slot={s: round(p / n, 4) for s, (p, n) in sorted(per_slot.items())},
-        seed_details=len(demoted),
+        seed_details=held - len(fine),
         promoted=len({a for a in moves.promoted if a in {f.id for f in fine}}),
     )
 
