@@ -99,11 +99,14 @@ def ingest(
     include_eval_splits: bool = False,
     batch_size: int = 2000,
     on_seed: Callable[[Seed], None] | None = None,
+    details: Mapping[str, list[str]] | None = None,
 ) -> IngestReport:
     """Extract atoms from ``seeds`` and write atoms and memberships to ``store``.
 
     Writes go out in batches; the caller commits. Seeds of unknown domains raise
     ``InputError``; seeds from evaluation-only splits are skipped unless asked for.
+    ``details`` maps a seed id to atom ids kept as that seed's details, not as graph
+    atoms; it is read after the extractor ran on the seed (the hybrid extractor fills it).
     """
     report = IngestReport()
     redirect = merged_ids(store)
@@ -132,6 +135,7 @@ def ingest(
                 source=seed.source,
                 license=seed.license,
                 atom_ids=[a.id for a in seed_atoms],
+                details=sorted(set((details or {}).get(seed.id, []))),
             )
         )
         if len(rows) >= batch_size:

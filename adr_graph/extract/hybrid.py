@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..records import AtomCandidate, ElementSchema, Seed, slugify
+from ..records import AtomCandidate, ElementSchema, Seed, atom_id, slugify
 
 __all__ = [
     "HybridStats",
@@ -71,6 +71,8 @@ class HybridStats:
     held_back: int = 0
     #: seed id -> the ``slot: name`` details held back for it
     details: dict[str, list[str]] = field(default_factory=dict)
+    #: seed id -> the atom ids those details would have had (``Seed.details`` in the store)
+    detail_ids: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def merge_rate(self) -> float:
@@ -199,6 +201,8 @@ def combine(
         if kind == "new" and _support(support, seed, cand) < min_support:
             stats.held_back += 1
             stats.details.setdefault(seed.id, []).append(f"{cand.slot}: {cand.name}")
+            ident = atom_id(seed.domain, cand.slot, cand.name)
+            stats.detail_ids.setdefault(seed.id, []).append(ident)
             continue
         for name in names:
             if (cand.slot, slugify(name)) not in seen:

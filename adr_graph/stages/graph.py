@@ -7,7 +7,7 @@ step that writes commits, so an interrupt keeps the last finished step.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,6 +184,7 @@ def _extract_into(
     extractor: Extractor,
     include_eval: bool,
     steps: Steps,
+    details: Mapping[str, list[str]] | None = None,
 ) -> IngestReport:
     with steps.task("extracting atoms", total=len(seeds)) as advance:
         report = ingest(
@@ -193,6 +194,7 @@ def _extract_into(
             extractor,
             include_eval_splits=include_eval,
             on_seed=lambda _seed: advance(),
+            details=details,
         )
     with steps.task("writing store"):
         store.commit()
@@ -246,7 +248,8 @@ def ingest_seeds(
         from ..extract.static import extract_static
 
         extractor, name = extract_static, "static"
-    report = _extract_into(store, seeds, schemas, extractor, include_eval, steps)
+    details = stats.detail_ids if stats is not None else None
+    report = _extract_into(store, seeds, schemas, extractor, include_eval, steps, details)
     details_path = None
     if stats is not None and llm_failures_file is not None:  # filled as the seeds went in
         details_path = _write_details(

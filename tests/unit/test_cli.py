@@ -301,7 +301,11 @@ def test_hybrid_ingest_keeps_static_atoms_and_admits_supported_llm_names(
 
     with open_store(store) as opened:
         names = {a.name for a in opened.iter_atoms()}
+        kept = {r.seed_id: r.details for r in opened.iter_memberships()}
     assert "shared-novelty" in names and not any(n.startswith("lone") for n in names)
+    # the store keeps them too, as the seeds' details (Seed.details in Cypher)
+    lone = {s: d for s, d in kept.items() if any("/lone-" in x for x in d)}
+    assert len(lone) == 14 and all(sum("/lone-" in x for x in d) == 1 for d in lone.values())
 
 
 def test_closed_vocabulary_reaches_the_model(
