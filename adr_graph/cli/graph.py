@@ -264,6 +264,12 @@ def print_stats(stats: StoreStats) -> None:
             + ", ".join(f"{d} {n} groups and areas" for d, n in groups.items())
             + f"; {stats.edges.get('IS_A', 0)} IS_A edges"
         )
+    details = {d: dom.seed_details for d, dom in stats.domains.items() if dom.seed_details}
+    if details:
+        err.print(
+            "seed details (atoms one seed names that no group takes): "
+            + ", ".join(f"{d} {n}" for d, n in details.items())
+        )
     err.print("sources: " + ", ".join(f"{s} ({n})" for s, n in stats.sources.items()))
 
 

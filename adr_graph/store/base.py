@@ -51,6 +51,8 @@ class DomainStats(BaseModel):
     atoms: int = 0
     groups: int = 0
     slots: dict[str, SlotStats] = Field(default_factory=dict)
+    #: atom ids the domain's seeds keep as details, not as graph atoms (``Seed.details``)
+    seed_details: int = 0
 
 
 class StoreStats(BaseModel):

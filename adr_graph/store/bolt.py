@@ -376,7 +376,9 @@ class Neo4jStore:
             merged += int(r["merged"])
         sources: Counter[str] = Counter()
         for r in self.db.read(q.STATS_SEEDS):
-            domains.setdefault(r["domain"], DomainStats()).seeds += int(r["seeds"])
+            dom = domains.setdefault(r["domain"], DomainStats())
+            dom.seeds += int(r["seeds"])
+            dom.seed_details += int(r["details"] or 0)
             sources[r["source"]] += int(r["seeds"])
         task_counts = self.db.read(q.COUNT_TASKS)[0]
         edges = {

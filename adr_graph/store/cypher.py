@@ -260,7 +260,11 @@ RETURN a.domain AS domain, a.slot AS slot, coalesce(a.level, 0) AS level, count(
        sum(coalesce(a.merged_count, 0)) AS merged
 """
 
-STATS_SEEDS = "MATCH (s:Seed) RETURN s.domain AS domain, s.source AS source, count(s) AS seeds"
+STATS_SEEDS = """
+MATCH (s:Seed)
+RETURN s.domain AS domain, s.source AS source, count(s) AS seeds,
+       sum(size(coalesce(s.details, []))) AS details
+"""
 
 COUNT_MEMBERSHIPS = "MATCH (:Seed)-[h:HAS_ATOM]->(:Atom) RETURN count(h) AS n"
 

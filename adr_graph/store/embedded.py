@@ -292,7 +292,9 @@ class EmbeddedStore:
         sources: Counter[str] = Counter()
         for _node, data in self.graph.nodes(data=True):
             if data["label"] == SEED:
-                domains.setdefault(data["domain"], DomainStats()).seeds += 1
+                dom = domains.setdefault(data["domain"], DomainStats())
+                dom.seeds += 1
+                dom.seed_details += len(data.get("details") or [])
                 sources[data["source"]] += 1
         return StoreStats(
             store=self.location,

@@ -496,6 +496,7 @@ def test_seed_details_round_trip_and_an_unplaced_single_seed_tool_becomes_one(
     assert rows["s1"].details == [] and store.get_atom(ids[2]) is None
     assert report.domains["tool_usage"].seed_details == 1
     assert report.domains["algorithm"].seed_details == 0
+    assert store.stats().domains["tool_usage"].seed_details == 1
     copied = EmbeddedStore(None)
     copy_graph(store, copied)
     assert {r.seed_id: r.details for r in copied.iter_memberships()}["t1"] == [ids[2]]
