@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..records import Atom
+from ..schema import load_schemas
 from ..store.base import GraphStore
 from .details import DetailMoves, plan_details
 from .plan import EDGE_SOURCE, HierarchyPlan, plan_hierarchy
@@ -148,9 +149,16 @@ def _detail_moves(
                 continue
             unplaced[atom_id] = slot.detail_below
     held = {a for t in store.iter_outcomes() for a in t.atom_ids}
-    moves = plan_details(store.iter_memberships(), unplaced, set(atoms), held)
+    required = {
+        f"{domain}/{slot.name}"
+        for domain, schema in load_schemas().items()
+        for slot in schema.slots
+        if slot.required
+    }
+    moves = plan_details(store.iter_memberships(), unplaced, set(atoms), held, required)
     if moves.rows:
         store.set_memberships(moves.rows)
+    if moves.demoted:
         store.delete_atoms(moves.demoted)
     return moves
 

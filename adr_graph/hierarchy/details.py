@@ -40,17 +40,30 @@ class DetailMoves:
     promoted: list[str] = field(default_factory=list)
 
 
+def _slot(atom_id: str) -> str:
+    return atom_id.rsplit("/", 1)[0]  # ``domain/slot`` of ``domain/slot/name``
+
+
+def _needed(row: SeedAtoms, atom: str, required: Collection[str]) -> bool:
+    """Whether ``atom`` is the only atom ``row`` holds in a required slot."""
+    slot = _slot(atom)
+    return slot in required and not any(_slot(a) == slot for a in row.atom_ids if a != atom)
+
+
 def plan_details(
     memberships: Iterable[SeedAtoms],
     unplaced: Mapping[str, int],
     existing: Collection[str],
     held_by_tasks: Collection[str] = (),
+    required: Collection[str] = (),
 ) -> DetailMoves:
     """Which seed rows change.
 
     ``unplaced`` maps each unplaced fine atom that may leave the graph to its slot's
     ``detail_below``; ``existing`` is every fine atom in the graph. Support counts the seeds
-    holding an atom and those holding it as a detail.
+    holding an atom and those holding it as a detail. ``required`` names the
+    ``domain/slot`` keys a seed must fill: the only atom a seed holds in one of them stays
+    (a BFCL seed keeps its one tool), so no seed is left without a required slot.
     """
     rows = {r.seed_id: r for r in memberships}
     holders: dict[str, list[str]] = defaultdict(list)
@@ -70,10 +83,12 @@ def plan_details(
 
     for atom, below in sorted(unplaced.items()):
         support = len(holders.get(atom, [])) + len(noted.get(atom, []))
-        if support >= below or atom in held_by_tasks or not holders.get(atom):
+        if support >= below or atom in held_by_tasks:
             continue
-        moves.demoted.append(atom)
-        for seed_id in holders[atom]:
+        if any(_needed(changed.get(s, rows[s]), atom, required) for s in holders.get(atom, [])):
+            continue
+        moves.demoted.append(atom)  # also one no seed holds (an interrupted earlier build)
+        for seed_id in holders.get(atom, []):
             row = edit(seed_id)
             row.atom_ids.remove(atom)
             row.details = sorted({*row.details, atom})

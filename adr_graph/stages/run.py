@@ -80,6 +80,8 @@ class RunReport(BaseModel):
     sets: str
     sets_count: int
     sets_by_domain: dict[str, int]
+    #: why a domain made fewer sets than its share: skipped (a required slot has no atoms)
+    #: or short (not enough compatible, distinct sets)
     sets_shortfall: dict[str, str] = {}
     coverage: dict[str, Any]
     coverage_html: str | None
@@ -158,7 +160,7 @@ def run_pipeline(
         sets=str(sets_path),
         sets_count=sum(by_domain.values()),
         sets_by_domain=by_domain,
-        sets_shortfall=sampled.shortfall if sampled else {},
+        sets_shortfall={**sampled.skipped, **sampled.shortfall} if sampled else {},
         coverage=sampled.coverage.model_dump() if sampled else {},
         coverage_html=html,
         tasks=tasks,

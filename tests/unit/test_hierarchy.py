@@ -379,3 +379,24 @@ def test_an_atom_a_task_holds_or_a_slot_that_keeps_all_stays_in_the_graph() -> N
     assert moves.demoted == []
     moves = plan_details(rows, {"tool_usage/tool/a": 2}, ids)
     assert moves.demoted == ["tool_usage/tool/a"] and rows[0].atom_ids == sorted(ids)
+    # a build cut short left the atom in the graph with its seed already holding it as a
+    # detail: it is deleted, not promoted back
+    cut = [
+        rows[0].model_copy(
+            update={"atom_ids": ["tool_usage/tool/b"], "details": ["tool_usage/tool/a"]}
+        )
+    ]
+    moves = plan_details(cut, {"tool_usage/tool/a": 2}, ids)
+    assert moves.demoted == ["tool_usage/tool/a"] and moves.promoted == [] and moves.rows == []
+    # a seed's only atom of a required slot stays, so no seed loses the slot; of two, one goes
+    lone = [_tool_seed("s2", "c")]
+    required = {"tool_usage/tool"}
+    assert (
+        plan_details(lone, {"tool_usage/tool/c": 2}, {"tool_usage/tool/c"}, (), required).demoted
+        == []
+    )
+    both = {"tool_usage/tool/a": 2, "tool_usage/tool/b": 2}
+    moves = plan_details(rows, both, ids, (), required)
+    assert moves.demoted == ["tool_usage/tool/a"] and moves.rows[0].atom_ids == [
+        "tool_usage/tool/b"
+    ]
