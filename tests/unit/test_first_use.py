@@ -223,3 +223,27 @@ def test_run_without_an_endpoint_samples_and_reports(
     html = (out_dir / "coverage.html").read_text()
     assert html.count("data:image/png;base64,") >= 3
     assert "adr-graph run" in err and str(out_dir / "sets.jsonl") in " ".join(err.split())
+
+
+def test_run_names_a_domain_it_skipped_in_its_shortfall(tmp_path: Path) -> None:
+    """A domain whose atoms leave a required slot empty makes no sets, and says why."""
+    from adr_graph.records import Cardinality, Seed, SlotSpec
+    from adr_graph.schema import load_schemas
+    from adr_graph.stages import run_pipeline
+
+    schemas = load_schemas()
+    unfillable = SlotSpec(
+        name="never_filled", definition="no extractor fills it", required=True,
+        cardinality=Cardinality(min=1, max=1),
+    )  # fmt: skip
+    ds = schemas["data_science"]
+    schemas["data_science"] = ds.model_copy(update={"slots": [*ds.slots, unfillable]})
+    statement = "Group the pandas DataFrame by city and return the mean price per city."
+    seeds = [Seed(id=r["id"], domain="algorithm", statement=r["statement"], source="t",
+                  license="MIT") for r in ALGO]  # fmt: skip
+    seeds.append(Seed(id="d0", domain="data_science", statement=statement, source="t",
+                      license="MIT"))  # fmt: skip
+    store = EmbeddedStore(tmp_path / "st")
+    report = run_pipeline(store, seeds, schemas, tmp_path / "out", embedder=None, n_sets=4)
+    assert set(report.sets_by_domain) == {"algorithm"}
+    assert "never_filled" in report.sets_shortfall["data_science"], report.sets_shortfall
