@@ -32,6 +32,7 @@ __all__ = [
     "AtomReply",
     "ExtractReply",
     "LlmReplyError",
+    "NO_ATOM",
     "build_messages",
     "parse_reply",
     "reply_schema",
@@ -209,6 +210,12 @@ def _validated(payload: Any, text: str) -> ExtractReply:
         raise LlmReplyError(f"field {where!r}: {first['msg']}", text) from exc
 
 
+#: Slugs a model writes for "this slot has nothing": the slot is left empty, no atom is made.
+NO_ATOM = frozenset(
+    {"none", "na", "n-a", "null", "nil", "nothing", "unknown", "not-applicable", "not-specified"}
+)
+
+
 def parse_reply(text: str, schema: ElementSchema, *, extractor: str = "llm") -> list[AtomCandidate]:
     """Turn a model reply into candidates, validating slots against ``schema``.
 
@@ -243,7 +250,7 @@ def parse_reply(text: str, schema: ElementSchema, *, extractor: str = "llm") -> 
         if not name:
             raise LlmReplyError(f"empty name in slot {slot!r}", text)
         key = (slot, slugify(name))
-        if key in seen:
+        if key in seen or key[1] in NO_ATOM:
             continue
         seen.add(key)
         description = " ".join(atom.description.split())[:_DESCRIPTION_LIMIT]

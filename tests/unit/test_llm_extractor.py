@@ -291,3 +291,10 @@ def test_closed_vocabulary_lists_the_names_and_admits_only_them(
     assert closed.cache_key(closed.messages(seed, schema), schema) != open_.cache_key(
         open_.messages(seed, schema), schema
     )
+
+
+def test_a_name_that_says_nothing_makes_no_atom(schemas: dict[str, ElementSchema]) -> None:
+    """The 1.5B model writes ``none`` into slots it has nothing for (held-out gold)."""
+    atoms = [{"slot": "constraint", "name": "None"}, {"slot": "data_structure", "name": "N/A"},
+             {"slot": "technique", "name": "dp"}]  # fmt: skip
+    assert [c.name for c in parse_reply(json.dumps(atoms), schemas["algorithm"])] == ["dp"]
