@@ -5,7 +5,8 @@ Prints one JSON line. Per domain:
 - ``atoms_per_slot``: fine atoms (held by seeds) per slot; ``groups``/``areas``;
 - ``sparse_share``: share of fine atoms held by at most 2 seeds;
 - ``depth``: the longest IS_A chain; ``placed_share``: fine atoms with a parent group
-  (``per_slot`` too);
+  (``per_slot`` too); ``seed_details``: atoms kept as seed details instead (unplaced, one
+  seed names them);
 - ``generic_description_share``: fine atoms whose description is empty or shared verbatim
   by 3 or more atoms of their slot;
 - ``variable_named_constraints``: constraint atoms whose name holds anything but the
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "depth": _depth(store),
         "domains": {d: _domain_figures(a, placed) for d, a in sorted(by_domain.items())},
     }
+    for domain, figures in store.stats().domains.items():  # unplaced one-seed atoms kept apart
+        result["domains"].setdefault(domain, {})["seed_details"] = figures.seed_details
     fine = [a for a in atoms if a.level == 0]
     shared = Counter((a.domain, a.slot, a.description) for a in fine)
     result["non_generic_description_share"] = round(
