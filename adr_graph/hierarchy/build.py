@@ -130,7 +130,7 @@ def _report(plan: HierarchyPlan, fine: list[Atom], moves: DetailMoves) -> Domain
         unplaced_count=len(unplaced),
         per_slot={s: round(p / n, 4) for s, (p, n) in sorted(per_slot.items())},
         seed_details=held - len(fine),
-        promoted=len({a for a in moves.promoted if a in {f.id for f in fine}}),
+        promoted=len(set(moves.promoted) & {a.id for a in fine}),
     )
 
 
