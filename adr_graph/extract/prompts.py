@@ -29,10 +29,10 @@ from adr_graph.records import AtomCandidate, ElementSchema, Seed, slugify
 
 __all__ = [
     "EXTRACT_PROMPT_VERSION",
+    "NO_ATOM",
     "AtomReply",
     "ExtractReply",
     "LlmReplyError",
-    "NO_ATOM",
     "build_messages",
     "parse_reply",
     "reply_schema",
