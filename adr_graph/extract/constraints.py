@@ -97,25 +97,30 @@ def _bounds(text: str) -> list[tuple[str, float, float | None]]:
 
 _KIND_AFTER = re.compile(
     r"[ \t]*(?:amorti[sz]ed[ \t]+|extra[ \t]+|additional[ \t]+|auxiliary[ \t]+)?"
-    r"(time|runtime|space|memory)\b"
+    r"(time|runtime|space|memory)\b",
+    re.IGNORECASE,
 )
-_KIND_BEFORE = re.compile(r"\b(time|runtime|space|memory)\b")
+_KIND_BEFORE = re.compile(r"\b(time|runtime|space|memory)\b", re.IGNORECASE)
 
 
-def _bound_kind(before: str, after: str) -> str:
-    """``space`` or ``time``: the word right after the bound (``O(n) time``, ``O(1) extra
-    space``), else the last such word before it on its line (``Space: O(1)``), else time.
+def _bound_kind(text: str, start: int, end: int) -> str:
+    """``space`` or ``time`` for the bound at ``text[start:end]``: the word right after it
+    (``O(n) time``, ``O(1) extra space``), else the last such word in the 40 characters
+    before it on its line (``Space: O(1)``), else time.
 
-    >>> _bound_kind("Time: ", chr(10) + "Space: O(1)"), _bound_kind("in ", " extra memory.")
+    >>> keon = "Time: O(n)" + chr(10) + "Space: O(1)"
+    >>> _bound_kind(keon, 6, 10), _bound_kind(keon, 18, 22)
     ('time', 'space')
+    >>> _bound_kind("in O(1) extra memory.", 3, 7)
+    'space'
     """
-    right = _KIND_AFTER.match(after.lower())
+    right = _KIND_AFTER.match(text, end)
     if right:
         word = right.group(1)
     else:
-        words = _KIND_BEFORE.findall(before.lower().rsplit("\n", 1)[-1])
+        words = _KIND_BEFORE.findall(text[max(0, start - 40) : start].rsplit("\n", 1)[-1])
         word = words[-1] if words else "time"
-    return "space" if word in ("space", "memory") else "time"
+    return "space" if word.lower() in ("space", "memory") else "time"
 
 
 def _complexities(text: str) -> list[str]:
@@ -125,7 +130,7 @@ def _complexities(text: str) -> list[str]:
         inner = canonical_big_o(re.sub(r"\s+", " ", match.group(1)).strip())
         if inner is None:
             continue
-        kind = _bound_kind(text[max(0, match.start() - 40) : match.start()], text[match.end() :])
+        kind = _bound_kind(text, match.start(), match.end())
         if kind == "space" and inner == "1":
             names.append("constant extra space")
         else:

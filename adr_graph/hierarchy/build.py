@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from ..records import Atom
 from ..schema import load_schemas
-from ..store.base import GraphStore
+from ..store.base import GraphStore, SeedAtoms
 from .details import DetailMoves, plan_details
 from .plan import EDGE_SOURCE, HierarchyPlan, plan_hierarchy
 from .spec import DomainHierarchy, load_hierarchies
@@ -57,13 +57,15 @@ class HierarchyReport(BaseModel):
     removed_groups: int = 0
 
 
-def _capability(store: GraphStore, atoms: dict[str, Atom], slot_pairs: set[tuple[str, str]]):
+def _capability(
+    rows: list[SeedAtoms], atoms: dict[str, Atom], slot_pairs: set[tuple[str, str]]
+) -> dict[str, Counter[str]]:
     """Per fine atom of a slot with a ``capability_slot``: the names of that slot's atoms
-    its seeds hold, counted."""
+    its seeds (``rows``) hold, counted."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     if not slot_pairs:
         return out
-    for row in store.iter_memberships():
+    for row in rows:
         held = [atoms[a] for a in row.atom_ids if a in atoms]
         for slot, target in slot_pairs:
             names = [a.name for a in held if a.slot == target]
@@ -135,11 +137,15 @@ def _report(plan: HierarchyPlan, fine: list[Atom], moves: DetailMoves) -> Domain
 
 
 def _detail_moves(
-    store: GraphStore, plans: dict[str, HierarchyPlan], specs: dict[str, DomainHierarchy]
+    store: GraphStore,
+    rows: list[SeedAtoms],
+    atoms: dict[str, Atom],
+    plans: dict[str, HierarchyPlan],
+    specs: dict[str, DomainHierarchy],
 ) -> DetailMoves:
     """Move unplaced atoms too few seeds name into their seeds' details (and back), in the
-    store; an atom of a clustered slot without an embedding was never tried and stays."""
-    atoms = {a.id: a for a in store.iter_atoms() if a.level == 0}
+    store; an atom of a clustered slot without an embedding was never tried and stays.
+    ``rows`` are the store's memberships, ``atoms`` its atoms by id."""
     unplaced: dict[str, int] = {}
     for domain, plan in plans.items():
         for atom_id in plan.unplaced:
@@ -150,12 +156,12 @@ def _detail_moves(
             unplaced[atom_id] = slot.detail_below
     held = {a for t in store.iter_outcomes() for a in t.atom_ids}
     required = {
-        f"{domain}/{slot.name}"
+        f"{domain}/{slot}"
         for domain, schema in load_schemas().items()
-        for slot in schema.slots
-        if slot.required
+        for slot in schema.required_slots
     }
-    moves = plan_details(store.iter_memberships(), unplaced, set(atoms), held, required)
+    fine = {a for a, atom in atoms.items() if atom.level == 0}
+    moves = plan_details(rows, unplaced, fine, held, required)
     if moves.rows:
         store.set_memberships(moves.rows)
     if moves.demoted:
@@ -177,7 +183,8 @@ def build_hierarchy(store: GraphStore) -> HierarchyReport:
         for slot, spec in d.slots.items()
         if spec.capability_slot
     }
-    capability = _capability(store, atoms, pairs)
+    rows = list(store.iter_memberships())  # read once: capabilities and seed details
+    capability = _capability(rows, atoms, pairs)
     by_domain: dict[str, list[Atom]] = defaultdict(list)
     for atom in atoms.values():
         if atom.level == 0:
@@ -190,11 +197,9 @@ def build_hierarchy(store: GraphStore) -> HierarchyReport:
         for domain, fine in sorted(by_domain.items())
         if domain in specs
     }
-    moves = _detail_moves(store, plans, specs)
-    gone = set(moves.demoted)
+    moves = _detail_moves(store, rows, atoms, plans, specs)
     planned: set[str] = set()
-    for domain, plan in plans.items():
-        plan.edges = [e for e in plan.edges if e.a not in gone]
+    for domain, plan in plans.items():  # demoted atoms were unplaced: no IS_A edge names them
         store.upsert_atoms(_with_centroids(plan, atoms))
         store.upsert_edges(plan.edges)
         planned.update(plan.groups)
