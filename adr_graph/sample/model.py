@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from ..records import AtomSet
 from ..store.base import Projection
 from .features import binary_adjacency
+from .kernels import Neighbours
 from .table import PairTable
 
 if TYPE_CHECKING:
@@ -89,7 +90,6 @@ class PairModel:
     frequency: np.ndarray
     cooccur: PairTable
     basis: sp.csr_matrix
-    basis_t: sp.csc_matrix
     embeddings: np.ndarray | None = None
     incompatible: PairTable = field(default_factory=lambda: PairTable(0, np.zeros(0), np.zeros(0)))
     failures: PairTable | None = None
@@ -100,8 +100,7 @@ class PairModel:
     learned: LearnedTable | None = None
     index: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
-
-    DENSE_BLOCK = 1 << 20  # cells up to which a cosine block is filled densely
+    _neighbours: Neighbours | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.index = {a: i for i, a in enumerate(self.atom_ids)}
@@ -177,7 +176,6 @@ class PairModel:
             frequency=frequency,
             cooccur=PairTable.from_matrix(counts),
             basis=basis,
-            basis_t=sp.csc_matrix(basis.T),
             **extra,  # type: ignore[arg-type]
         )
 
@@ -237,24 +235,24 @@ class PairModel:
         seen = seeds + self.used(i, j)
         return np.log((self.n_seeds + alpha) / (seen + alpha)) / self._max_novelty
 
+    @property
+    def neighbours(self) -> Neighbours:
+        """The co-occurrence table as the compiled pair kernel reads it (built once)."""
+        if self._neighbours is None:
+            self._neighbours = Neighbours.of(self.cooccur.symmetric())
+        return self._neighbours
+
     def neighbour_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Cosine of the co-occurrence neighbourhoods of each pair (shared 2-hop paths)."""
-        if len(i) == 0:
-            return np.zeros(0)
-        rows = self.basis[i].multiply(self.basis[j])
-        return np.asarray(rows.sum(axis=1)).ravel()
+        return self.neighbour_evidence(i, j)[0]
 
-    def neighbour_cosine_among(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """:meth:`neighbour_cosine` for many pairs over few distinct atoms (a search
-        step): one sparse product of the distinct atoms' rows, then a lookup."""
-        rows, row_of = np.unique(i, return_inverse=True)
-        cols, col_of = np.unique(j, return_inverse=True)
-        product = self.basis[rows] @ self.basis_t[:, cols]
-        if len(rows) * len(cols) <= self.DENSE_BLOCK:
-            return np.asarray(product.toarray())[row_of.ravel(), col_of.ravel()]
-        block = sp.csr_array(product)
-        block.sort_indices()  # the lookup searches sorted rows; a product leaves them unsorted
-        return np.asarray(block[row_of.ravel(), col_of.ravel()], dtype=np.float64)
+    def neighbour_evidence(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`neighbour_cosine` and :meth:`cooccurrence` of each pair in one pass
+        (cheapest when consecutive pairs share their first atom)."""
+        if len(self.cooccur) == 0:
+            return np.zeros(len(i)), np.zeros(len(i), dtype=np.int64)
+        cosine, count = self.neighbours.evidence(i, j)
+        return cosine, count.astype(np.int64)
 
     def embedding_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         if self.embeddings is None:

@@ -109,8 +109,11 @@ class PairScores:
         cosines (computed once, for the hand-weighted score and the reasons alike)."""
         a, b = pair_index(sets.shape[1])
         i, j = sets[:, a].ravel(), sets[:, b].ravel()
-        counts = model.cooccurrence(i, j)
-        nbr = model.neighbour_cosine(i, j) if neighbours else None
+        nbr = None
+        if neighbours or model.learned is None:  # the hand-weighted score reads them
+            nbr, counts = model.neighbour_evidence(i, j)
+        else:
+            counts = model.cooccurrence(i, j)
         return cls(
             i,
             j,

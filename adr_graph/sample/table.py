@@ -25,7 +25,7 @@ class PairTable:
         self.values = values[order]
         self._csr: sp.csr_array | None = None
 
-    def _symmetric(self) -> sp.csr_array:
+    def symmetric(self) -> sp.csr_array:
         """Both triangles as a CSR array, built on first use: scipy's per-row search
         beats one global ``searchsorted`` over all keys once lookups are many."""
         if self._csr is None:
@@ -57,7 +57,7 @@ class PairTable:
             return np.zeros(np.broadcast(i, j).shape, dtype=np.float64)
         if np.size(i) >= self.SPARSE_LOOKUP:
             i, j = np.broadcast_arrays(np.asarray(i, np.int64), np.asarray(j, np.int64))
-            found = self._symmetric()[i.ravel(), j.ravel()]
+            found = self.symmetric()[i.ravel(), j.ravel()]
             return np.asarray(found, dtype=np.float64).reshape(i.shape)
         lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
         keys = lo * self.n + hi

@@ -126,7 +126,7 @@ def _walk_ends(
     (``-1`` where too few do); each walk starts at a random atom of the set."""
     g, t = chosen.shape
     tries = 4 * n
-    indptr, indices = model.basis.indptr, model.basis.indices
+    indptr, indices = model.neighbours.indptr, model.neighbours.indices
     node = chosen[np.arange(g)[:, None], rng.integers(t, size=(g, tries))]
     alive = np.ones(node.shape, dtype=bool)
     for _hop in range(2):
@@ -174,8 +174,9 @@ def _step(
     cj = np.broadcast_to(pool[:, None, :], shape).ravel()
     nbr = None  # the neighbourhood term, only where the hand-weighted score reads it
     if model.scores_by_hand(model.domains[chosen[0, 0]]):
-        nbr = _chunked_cosines(model, chosen, pool).ravel()
-    counts = model.cooccurrence(ci, cj)
+        nbr, counts = model.neighbour_evidence(ci, cj)
+    else:
+        counts = model.cooccurrence(ci, cj)
     comp = model.compatibility(ci, cj, nbr, counts).reshape(shape)
     nov = model.novelty(ci, cj, counts).reshape(shape)
     unseen = (counts == 0).reshape(shape).any(axis=1)
@@ -194,23 +195,6 @@ def _step(
     col = softmax_picks(score, w.top_k, w.temperature, rng)
     rows = np.arange(g)
     return pool[rows, col], unseen[rows, col]
-
-
-CHUNK = 16  # sets per sparse product: more wastes work on pairs across sets
-
-
-def _chunked_cosines(model: PairModel, chosen: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """Neighbourhood cosines of each set's atoms with its candidates, ``(sets, t, pool)``:
-    one sparse product per few sets, so the work stays near the pairs asked for."""
-    g, t = chosen.shape
-    out = np.empty((g, t, pool.shape[1]))
-    for start in range(0, g, CHUNK):
-        rows, cols = chosen[start : start + CHUNK], pool[start : start + CHUNK]
-        shape = (len(rows), t, cols.shape[1])
-        ci = np.broadcast_to(rows[:, :, None], shape).ravel()
-        cj = np.broadcast_to(cols[:, None, :], shape).ravel()
-        out[start : start + CHUNK] = model.neighbour_cosine_among(ci, cj).reshape(shape)
-    return out
 
 
 def softmax_picks(

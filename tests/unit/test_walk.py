@@ -50,19 +50,6 @@ def test_the_sparse_lookup_agrees_with_the_sorted_one(seed: int, n: int) -> None
     np.testing.assert_array_equal(grid.ravel(), table.lookup(qi, qj))
 
 
-def test_cosines_among_few_atoms_equal_the_pairwise_ones(model: PairModel) -> None:
-    rng = np.random.default_rng(1)
-    i = np.repeat(rng.integers(0, 600, 30), 40)
-    j = rng.integers(0, 600, len(i))
-    np.testing.assert_allclose(model.neighbour_cosine_among(i, j), model.neighbour_cosine(i, j))
-    dense, model.DENSE_BLOCK = model.DENSE_BLOCK, 0  # the sparse block path
-    try:
-        sparse_path = model.neighbour_cosine_among(i, j)
-    finally:
-        model.DENSE_BLOCK = dense
-    np.testing.assert_allclose(sparse_path, model.neighbour_cosine(i, j))
-
-
 def test_precomputed_counts_change_nothing(model: PairModel) -> None:
     rng = np.random.default_rng(2)
     i, j = rng.integers(0, 600, 5_000), rng.integers(0, 600, 5_000)
