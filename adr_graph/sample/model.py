@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from ..records import AtomSet
 from ..store.base import Projection
 from .features import binary_adjacency
-from .kernels import Neighbours
+from .kernels import EmpiricalCDF, Neighbours
 from .table import PairTable
 
 if TYPE_CHECKING:
@@ -101,9 +101,17 @@ class PairModel:
     index: dict[str, int] = field(default_factory=dict)
     calibration: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
     _neighbours: Neighbours | None = field(default=None, init=False, repr=False, compare=False)
+    _cdfs: dict[tuple[str, int], EmpiricalCDF] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.index = {a: i for i, a in enumerate(self.atom_ids)}
+        # integer codes of slots and domains: comparing them beats comparing strings
+        self._slot_code = np.unique(self.slots.astype(str), return_inverse=True)[1].ravel()
+        names, self._domain_code = np.unique(self.domains.astype(str), return_inverse=True)
+        self._domain_code = self._domain_code.ravel()
+        self._domain_names = names.tolist()
         if not self.calibration:
             self.calibration = self._calibrate()
         n = len(self.atom_ids)
@@ -145,12 +153,18 @@ class PairModel:
 
     def _cdf(self, part: int, i: np.ndarray, values: np.ndarray) -> np.ndarray:
         out = np.zeros(len(values))
-        domains = self.domains[i]
-        for domain, tables in self.calibration.items():
-            mask = domains == domain
-            if mask.any():
-                ref = tables[part]
-                out[mask] = np.searchsorted(ref, values[mask], side="right") / max(len(ref), 1)
+        codes = self._domain_code[i]
+        for code in np.unique(codes).tolist():
+            domain = self._domain_names[code]
+            if domain not in self.calibration:
+                continue
+            if (domain, part) not in self._cdfs:
+                self._cdfs[domain, part] = EmpiricalCDF(self.calibration[domain][part])
+            cdf = self._cdfs[domain, part]
+            if (codes == code).all():  # one domain: no masking
+                return cdf(values)
+            mask = codes == code
+            out[mask] = cdf(values[mask])
         return out
 
     # -- construction -------------------------------------------------------------------
@@ -249,9 +263,13 @@ class PairModel:
     def neighbour_evidence(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`neighbour_cosine` and :meth:`cooccurrence` of each pair in one pass
         (cheapest when consecutive pairs share their first atom)."""
-        if len(self.cooccur) == 0:
-            return np.zeros(len(i)), np.zeros(len(i), dtype=np.int64)
         cosine, count = self.neighbours.evidence(i, j)
+        return cosine, count.astype(np.int64)
+
+    def set_evidence(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`neighbour_evidence` of the pairs inside each row of ``sets`` (flat, set
+        by set, pairs in ``numpy.triu_indices`` order), each atom's row read once a set."""
+        cosine, count = self.neighbours.within(sets)
         return cosine, count.astype(np.int64)
 
     def embedding_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -338,8 +356,8 @@ class PairModel:
     def vetoed(self, i: np.ndarray, j: np.ndarray, cos: np.ndarray | None = None) -> np.ndarray:
         cos = self.embedding_cosine(i, j) if cos is None else cos
         near_dup = np.nan_to_num(cos, nan=0.0) >= self.weights.duplicate
-        same_slot = (self.slots[i] == self.slots[j]) | (i == j)
-        other_domain = self.domains[i] != self.domains[j]
+        same_slot = (self._slot_code[i] == self._slot_code[j]) | (i == j)
+        other_domain = self._domain_code[i] != self._domain_code[j]
         return (self.incompatible.lookup(i, j) > 0) | near_dup | same_slot | other_domain
 
     def diversity(self, atoms: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ All three return :class:`~adr_graph.records.AtomSet` records scored by the same
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,11 +29,11 @@ __all__ = [
     "PairScores",
     "SetScores",
     "baseline_set",
+    "breakdowns",
     "explain",
     "explain_sets",
     "pair_index",
     "score_sets",
-    "scored_and_explained",
     "slot_template",
 ]
 
@@ -111,7 +112,7 @@ class PairScores:
         i, j = sets[:, a].ravel(), sets[:, b].ravel()
         nbr = None
         if neighbours or model.learned is None:  # the hand-weighted score reads them
-            nbr, counts = model.neighbour_evidence(i, j)
+            nbr, counts = model.set_evidence(sets)
         else:
             counts = model.cooccurrence(i, j)
         return cls(
@@ -161,47 +162,61 @@ def explain_sets(
     model: PairModel, sets: np.ndarray, weights: ObjectiveWeights
 ) -> list[ScoreBreakdown]:
     """Score breakdown with per-pair evidence for each row of ``sets`` (one pass)."""
-    return scored_and_explained(model, sets, weights)[1]
+    pairs = PairScores.of(model, sets, neighbours=True)
+    scores = score_sets(model, sets, weights, pairs)
+    return breakdowns(model, sets, scores, pairs, range(len(sets)))
 
 
-def scored_and_explained(
-    model: PairModel, sets: np.ndarray, weights: ObjectiveWeights
-) -> tuple[SetScores, list[ScoreBreakdown]]:
-    """:func:`score_sets` and :func:`explain_sets` of ``sets`` from one pass."""
-    pair = PairScores.of(model, sets, neighbours=True)
-    scores = score_sets(model, sets, weights, pair)
-    i, j, counts, comp, nbr = pair.i, pair.j, pair.counts, pair.compatibility, pair.neighbour_cos
+def breakdowns(
+    model: PairModel,
+    sets: np.ndarray,
+    scores: SetScores,
+    pairs: PairScores,
+    rows: Iterable[int],
+) -> list[ScoreBreakdown]:
+    """Breakdowns of the ``rows`` of ``sets`` from their scores and pair terms (computed
+    with ``neighbours``). The records are built without re-validation: every value comes
+    typed from the arrays here."""
+    per_set = len(pair_index(sets.shape[1])[0])
+    i, j, counts, comp, nbr = (
+        pairs.i,
+        pairs.j,
+        pairs.counts,
+        pairs.compatibility,
+        pairs.neighbour_cos,
+    )
     assert nbr is not None
     cos = model.embedding_cosine(i, j)
     learned = model.learned.probability.lookup(i, j) if model.learned is not None else None
-    pairs = [
-        PairEvidence(
-            a=model.atom_ids[i[x]],
-            b=model.atom_ids[j[x]],
-            cooccurrence=int(counts[x]),
-            novelty=round(float(pair.novelty[x]), 6),
-            compatibility=round(float(comp[x]), 6),
-            reasons=_reasons(
-                model,
-                int(counts[x]),
-                None if learned is None else float(learned[x]),
-                (float(nbr[x]), float(cos[x]), int(pair.used[x]), float(comp[x])),
-            ),
+    out = []
+    for row in rows:
+        evidence = [
+            PairEvidence.model_construct(
+                a=model.atom_ids[i[x]],
+                b=model.atom_ids[j[x]],
+                cooccurrence=int(counts[x]),
+                novelty=round(float(pairs.novelty[x]), 6),
+                compatibility=round(float(comp[x]), 6),
+                reasons=_reasons(
+                    model,
+                    int(counts[x]),
+                    None if learned is None else float(learned[x]),
+                    (float(nbr[x]), float(cos[x]), int(pairs.used[x]), float(comp[x])),
+                ),
+            )
+            for x in range(row * per_set, (row + 1) * per_set)
+        ]
+        out.append(
+            ScoreBreakdown.model_construct(
+                total=round(float(scores.total[row]), 6),
+                novelty=round(float(scores.novelty[row]), 6),
+                compatibility=round(float(scores.compatibility[row]), 6),
+                diversity=round(float(scores.diversity[row]), 6),
+                min_compatibility=round(float(scores.min_compatibility[row]), 6),
+                pairs=evidence,
+            )
         )
-        for x in range(len(i))
-    ]
-    per_set = len(pair_index(sets.shape[1])[0])
-    return scores, [
-        ScoreBreakdown(
-            total=round(float(scores.total[row]), 6),
-            novelty=round(float(scores.novelty[row]), 6),
-            compatibility=round(float(scores.compatibility[row]), 6),
-            diversity=round(float(scores.diversity[row]), 6),
-            min_compatibility=round(float(scores.min_compatibility[row]), 6),
-            pairs=pairs[row * per_set : (row + 1) * per_set],
-        )
-        for row in range(len(sets))
-    ]
+    return out
 
 
 def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> ScoreBreakdown:

@@ -20,8 +20,10 @@ from .model import PairModel
 from .search import (
     STRATEGIES,
     ObjectiveWeights,
+    PairScores,
     baseline_set,
-    scored_and_explained,
+    breakdowns,
+    score_sets,
     slot_template,
 )
 from .walk import novelty_sets
@@ -167,23 +169,26 @@ def sample_sets(
     while len(out) < n and tried < tries:
         size = min(BATCH, tries - tried, n - len(out) + (n - len(out) + 3) // 4)
         drawn = _draw(model, members, template, strategy, usage, w, rng, size)
-        scores, breakdowns = scored_and_explained(model, drawn, w)
-        floor = scores.min_compatibility
+        pairs = PairScores.of(model, drawn, neighbours=True)
+        scores = score_sets(model, drawn, w, pairs)
+        kept: list[int] = []
         for row, ids in enumerate(drawn.tolist()):
-            if len(out) >= n:
+            if len(out) + len(kept) >= n:
                 break
             tried += 1
             stats.attempts += 1
             key = frozenset(model.atom_ids[x] for x in ids)
             if key in seen:
                 stats.duplicates += 1
-            elif strategy == "novelty" and floor[row] < model.weights.threshold:
+            elif strategy == "novelty" and scores.min_compatibility[row] < model.weights.threshold:
                 stats.below_threshold += 1
             else:
                 seen.add(key)
                 usage[ids] += 1
-                out.append(_atom_set(model, schema, ids, breakdowns[row], strategy, seed))
-                stats.made += 1
-                if on_set is not None:
-                    on_set(out[-1])
+                kept.append(row)
+        for row, breakdown in zip(kept, breakdowns(model, drawn, scores, pairs, kept), strict=True):
+            out.append(_atom_set(model, schema, drawn[row].tolist(), breakdown, strategy, seed))
+            stats.made += 1
+            if on_set is not None:
+                on_set(out[-1])
     return out

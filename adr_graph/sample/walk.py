@@ -174,7 +174,8 @@ def _step(
     cj = np.broadcast_to(pool[:, None, :], shape).ravel()
     nbr = None  # the neighbourhood term, only where the hand-weighted score reads it
     if model.scores_by_hand(model.domains[chosen[0, 0]]):
-        nbr, counts = model.neighbour_evidence(ci, cj)
+        block_cos, block_counts = model.neighbours.among(chosen, pool)
+        nbr, counts = block_cos.ravel(), block_counts.ravel().astype(np.int64)
     else:
         counts = model.cooccurrence(ci, cj)
     comp = model.compatibility(ci, cj, nbr, counts).reshape(shape)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adr_graph.sample.kernels import Neighbours, pair_evidence
+from adr_graph.sample.kernels import EmpiricalCDF, Neighbours, pair_evidence
 from adr_graph.sample.table import PairTable
 
 
@@ -58,3 +58,72 @@ def test_unsorted_rows_and_empty_input() -> None:
     assert cosine.tolist() == [0.0, 1.0]  # 1 and 2 share their one neighbour, 0
     empty = pair_evidence(table, np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert [len(x) for x in empty] == [0, 0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10**6), st.integers(2, 6), st.integers(1, 9))
+def test_blocks_and_sets_agree_with_single_pairs(seed: int, t: int, width: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 80
+    a, b = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    keep = a != b
+    table = PairTable.from_pairs(n, a[keep], b[keep], np.ones(int(keep.sum())))
+    kernel = Neighbours.of(table.symmetric())
+    rows, cols = rng.integers(0, n, (7, t)), rng.integers(0, n, (7, width))
+    cosine, count = kernel.among(rows, cols)
+    shape = (7, t, width)
+    flat_i = np.broadcast_to(rows[:, :, None], shape).ravel()
+    flat_j = np.broadcast_to(cols[:, None, :], shape).ravel()
+    want_cos, want_count = kernel.evidence(flat_i, flat_j)
+    np.testing.assert_allclose(cosine.ravel(), want_cos, atol=1e-12)
+    np.testing.assert_array_equal(count.ravel(), want_count)
+    sets = rng.integers(0, n, (5, t))
+    upper_i, upper_j = np.triu_indices(t, 1)
+    cosine, count = kernel.within(sets)
+    want_cos, want_count = kernel.evidence(sets[:, upper_i].ravel(), sets[:, upper_j].ravel())
+    np.testing.assert_allclose(cosine, want_cos, atol=1e-12)
+    np.testing.assert_array_equal(count, want_count)
+
+
+def test_more_than_64_row_atoms_take_several_flag_blocks() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    a, b = rng.integers(0, n, 3_000), rng.integers(0, n, 3_000)
+    keep = a != b
+    table = PairTable.from_pairs(n, a[keep], b[keep], np.ones(int(keep.sum())))
+    kernel = Neighbours.of(table.symmetric())
+    sets = rng.integers(0, n, (3, 70))
+    upper_i, upper_j = np.triu_indices(70, 1)
+    cosine, count = kernel.within(sets)
+    want_cos, want_count = kernel.evidence(sets[:, upper_i].ravel(), sets[:, upper_j].ravel())
+    np.testing.assert_allclose(cosine, want_cos, atol=1e-12)
+    np.testing.assert_array_equal(count, want_count)
+    assert count.sum() > 0 and cosine.max() > 0  # the graph is dense enough to tell
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-5, 5, allow_nan=False),
+            st.sampled_from([0.0, 1.0, float("inf"), float("-inf"), float("nan")]),
+        ),
+        min_size=0,
+        max_size=300,
+    ),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=100),
+)
+def test_the_bucketed_cdf_equals_searchsorted(ref: list[float], values: list[float]) -> None:
+    sample = np.sort(np.array(ref, dtype=np.float64))
+    queries = np.concatenate([np.array(values, dtype=np.float64), sample, sample + 1e-12])
+    cdf = EmpiricalCDF(sample)
+    want = np.searchsorted(sample, queries, side="right") / max(len(sample), 1)
+    np.testing.assert_array_equal(cdf(queries), want)
+
+
+def test_the_bucketed_cdf_on_a_calibration_sized_sample() -> None:
+    rng = np.random.default_rng(5)
+    sample = np.sort(np.concatenate([np.zeros(5_000), rng.lognormal(size=15_000)]))
+    queries = np.concatenate([rng.lognormal(size=50_000), sample, np.nextafter(sample, 0)])
+    want = np.searchsorted(sample, queries, side="right") / len(sample)
+    np.testing.assert_array_equal(EmpiricalCDF(sample)(queries), want)
