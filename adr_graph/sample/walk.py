@@ -65,45 +65,57 @@ def novelty_sets(
     of the waves before it as used.
     """
     usage = np.array(usage, dtype=np.float64, copy=True)
+    cands = _Candidates(len(model.atom_ids), members, template)
     waves = []
     for start in range(0, size, WAVE):  # later waves see the atoms earlier ones used
-        wave = _wave(model, members, template, usage, weights, rng, min(WAVE, size - start))
+        wave = _wave(model, cands, usage, weights, rng, min(WAVE, size - start))
         np.add.at(usage, wave.ravel(), 1.0)
         waves.append(wave)
     return np.concatenate(waves) if waves else np.zeros((0, len(template)), dtype=np.int64)
 
 
+class _Candidates:
+    """Each slot's candidate atoms, flat, so that every set of a step can draw from its
+    own slot in one numpy pass."""
+
+    def __init__(self, n_atoms: int, members: dict[str, np.ndarray], template: list[str]):
+        slots = sorted(set(template))
+        self.of_position = np.array([slots.index(slot) for slot in template], dtype=np.int64)
+        self.arrays = [np.asarray(members[slot], dtype=np.int64) for slot in slots]
+        self.size = np.array([len(a) for a in self.arrays], dtype=np.int64)
+        self.start = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+        self.flat = np.concatenate(self.arrays)
+        self.code = np.full(n_atoms, -1, dtype=np.int64)  # the slot an atom is drawn for
+        for code, atoms in enumerate(self.arrays):
+            self.code[atoms] = code
+
+
 def _wave(
     model: PairModel,
-    members: dict[str, np.ndarray],
-    template: list[str],
+    cands: _Candidates,
     usage: np.ndarray,
     weights: ObjectiveWeights,
     rng: np.random.Generator,
     size: int,
 ) -> np.ndarray:
-    """One wave of ``size`` sets, grown together (usage fixed while they grow)."""
-    k = len(template)
+    """One wave of ``size`` sets, grown together (usage fixed while they grow): a step
+    extends every set of the wave at once, each into the slot its own order names."""
+    k = len(cands.of_position)
     orders = rng.permuted(np.tile(np.arange(k), (size, 1)), axis=1)
     picks = np.full((size, k), -1, dtype=np.int64)
     for pos, rows in _groups(orders[:, 0]):
-        picks[rows, pos] = _anchors(members[template[pos]], usage, len(rows), rng)
+        picks[rows, pos] = _anchors(cands.arrays[cands.of_position[pos]], usage, len(rows), rng)
     has_unseen = np.zeros(size, dtype=bool)
+    every = np.arange(size)
     for step in range(1, k):
-        for pos, rows in _groups(orders[:, step]):
-            chosen = picks[rows[:, None], orders[rows, :step]]
-            pick, adds_unseen = _step(
-                model,
-                chosen,
-                members[template[pos]],
-                usage,
-                weights,
-                rng,
-                need_unseen=~has_unseen[rows],
-                last=step == k - 1,
-            )
-            picks[rows, pos] = pick
-            has_unseen[rows] |= adds_unseen
+        pos = orders[:, step]
+        chosen = np.take_along_axis(picks, orders[:, :step], axis=1)
+        pool, valid = _pools(model, chosen, cands.of_position[pos], cands, weights.pool, rng)
+        pick, adds_unseen = _step(
+            model, chosen, pool, valid, usage, weights, rng, ~has_unseen, last=step == k - 1
+        )
+        picks[every, pos] = pick
+        has_unseen |= adds_unseen
     return picks
 
 
@@ -120,10 +132,16 @@ def _anchors(cands: np.ndarray, usage: np.ndarray, n: int, rng: np.random.Genera
 
 
 def _walk_ends(
-    model: PairModel, chosen: np.ndarray, in_slot: np.ndarray, n: int, rng: np.random.Generator
+    model: PairModel,
+    chosen: np.ndarray,
+    slot: np.ndarray,
+    code: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """``n`` ends of random 2-hop co-occurrence walks per set that land in the slot
-    (``-1`` where too few do); each walk starts at a random atom of the set."""
+    """``n`` ends of random 2-hop co-occurrence walks per set that land among its slot's
+    candidates (``code[atom] == slot[set]``; ``-1`` where too few do); each walk starts at
+    a random atom of the set."""
     g, t = chosen.shape
     tries = 4 * n
     indptr, indices = model.neighbours.indptr, model.neighbours.indices
@@ -134,40 +152,53 @@ def _walk_ends(
         alive &= degree > 0
         offset = (rng.random(node.shape) * degree).astype(np.int64)
         node = np.where(alive, indices[np.minimum(start + offset, len(indices) - 1)], node)
-    landed = alive & in_slot[node]
+    landed = alive & (code[node] == slot[:, None])
     first = np.argsort(~landed, axis=1, kind="stable")[:, :n]  # landed walks first
     ends = np.take_along_axis(node, first, axis=1)
     return np.where(np.take_along_axis(landed, first, axis=1), ends, -1)
 
 
 def _pools(
-    model: PairModel, chosen: np.ndarray, cands: np.ndarray, pool: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Candidates per set, ``(sets, pool)``: the whole slot when it is small, else
-    2-hop walk ends (half) and uniform draws."""
-    g = len(chosen)
-    if len(cands) <= pool:
-        return np.broadcast_to(cands, (g, len(cands)))
-    in_slot = np.zeros(len(model.atom_ids), dtype=bool)
-    in_slot[cands] = True
-    walked = _walk_ends(model, chosen, in_slot, pool // 2, rng)
-    drawn = cands[rng.integers(len(cands), size=(g, pool))]
-    walked = np.where(walked >= 0, walked, drawn[:, : pool // 2])
-    return np.concatenate([walked, drawn[:, pool // 2 :]], axis=1)
+    model: PairModel,
+    chosen: np.ndarray,
+    slot: np.ndarray,
+    cands: _Candidates,
+    pool: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates per set and which of them count, two ``(sets, width)`` arrays: a slot
+    of at most ``pool`` atoms whole (padded), a larger one as 2-hop walk ends (half) and
+    uniform draws."""
+    g, size = len(chosen), cands.size[slot]
+    width = int(min(pool, size.max()))
+    offset = (rng.random((g, width)) * size[:, None]).astype(np.int64)
+    out = cands.flat[cands.start[slot][:, None] + offset]
+    valid = np.ones((g, width), dtype=bool)
+    big = size > pool
+    if big.any():
+        walked = _walk_ends(model, chosen[big], slot[big], cands.code, pool // 2, rng)
+        drawn = out[big, : pool // 2]
+        out[big, : pool // 2] = np.where(walked >= 0, walked, drawn)
+    for small in np.unique(slot[~big]).tolist():  # every atom of a small slot, once
+        rows, atoms = np.flatnonzero(slot == small), cands.arrays[small]
+        out[rows, : len(atoms)] = atoms
+        valid[rows, len(atoms) :] = False
+    return out, valid
 
 
 def _step(
     model: PairModel,
     chosen: np.ndarray,
-    cands: np.ndarray,
+    pool: np.ndarray,
+    valid: np.ndarray,
     usage: np.ndarray,
     w: ObjectiveWeights,
     rng: np.random.Generator,
     need_unseen: np.ndarray,
     last: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One pick per set of the group, and whether it adds a never-seen pair."""
-    pool = _pools(model, chosen, cands, w.pool, rng)
+    """One pick per set from its ``pool`` (entries not ``valid`` are never picked), and
+    whether it adds a never-seen pair."""
     g, t = chosen.shape
     shape = (g, t, pool.shape[1])
     ci = np.broadcast_to(chosen[:, :, None], shape).ravel()
@@ -180,11 +211,11 @@ def _step(
         counts = model.cooccurrence(ci, cj)
     comp = model.compatibility(ci, cj, nbr, counts).reshape(shape)
     nov = model.novelty(ci, cj, counts).reshape(shape)
-    unseen = (counts == 0).reshape(shape).any(axis=1)
+    unseen = (counts == 0).reshape(shape).any(axis=1) & valid
     score = w.novelty * nov.mean(1) + w.compatibility * comp.mean(1)
     score = score + w.diversity / (1 + usage[pool])
     score = np.where(need_unseen[:, None], score + w.unseen_bonus * unseen, score)
-    feasible = comp.min(axis=1) >= model.weights.threshold
+    feasible = (comp.min(axis=1) >= model.weights.threshold) & valid
     adds_new = feasible & unseen
     only_new = need_unseen & adds_new.any(axis=1)
     feasible = np.where(only_new[:, None], adds_new, feasible)
@@ -193,6 +224,7 @@ def _step(
     score = np.where(feasible, score, score - 2.0)
     taken = (pool[:, None, :] == chosen[:, :, None]).any(axis=1)  # a slot drawn twice
     score = np.where(taken, score - 1e6, score)
+    score = np.where(valid, score, -1e9)
     col = softmax_picks(score, w.top_k, w.temperature, rng)
     rows = np.arange(g)
     return pool[rows, col], unseen[rows, col]
