@@ -103,18 +103,20 @@ def _wave(
     k = len(cands.of_position)
     orders = rng.permuted(np.tile(np.arange(k), (size, 1)), axis=1)
     picks = np.full((size, k), -1, dtype=np.int64)
-    for pos, rows in _groups(orders[:, 0]):
-        picks[rows, pos] = _anchors(cands.arrays[cands.of_position[pos]], usage, len(rows), rng)
+    for first, rows in _groups(orders[:, 0]):
+        atoms = cands.arrays[cands.of_position[first]]
+        picks[rows, first] = _anchors(atoms, usage, len(rows), rng)
     has_unseen = np.zeros(size, dtype=bool)
     every = np.arange(size)
     for step in range(1, k):
-        pos = orders[:, step]
+        positions = orders[:, step]
         chosen = np.take_along_axis(picks, orders[:, :step], axis=1)
-        pool, valid = _pools(model, chosen, cands.of_position[pos], cands, weights.pool, rng)
+        slot = cands.of_position[positions]
+        pool, valid = _pools(model, chosen, slot, cands, weights.pool, rng)
         pick, adds_unseen = _step(
             model, chosen, pool, valid, usage, weights, rng, ~has_unseen, last=step == k - 1
         )
-        picks[every, pos] = pick
+        picks[every, positions] = pick
         has_unseen |= adds_unseen
     return picks
 
