@@ -175,6 +175,9 @@ class Neighbours:
         cosine, count = np.zeros(shape), np.zeros(shape)
         if not cosine.size:
             return cosine, count
+        for atoms in (rows, cols):  # the compiled loop reads memory unchecked
+            if atoms.min() < 0 or atoms.max() >= len(self.scale):
+                raise IndexError(f"atom index out of range 0..{len(self.scale) - 1}")
         kernel = _compiled()
         for start in range(0, rows.shape[1], 64):
             block = np.ascontiguousarray(rows[:, start : start + 64])

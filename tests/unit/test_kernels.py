@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -127,3 +128,12 @@ def test_the_bucketed_cdf_on_a_calibration_sized_sample() -> None:
     queries = np.concatenate([rng.lognormal(size=50_000), sample, np.nextafter(sample, 0)])
     want = np.searchsorted(sample, queries, side="right") / len(sample)
     np.testing.assert_array_equal(EmpiricalCDF(sample)(queries), want)
+
+
+def test_an_index_out_of_range_raises_instead_of_reading_past_the_table() -> None:
+    kernel = Neighbours.of(sp.csr_matrix(np.array([[0, 1], [1, 0]], dtype=float)))
+    for bad in (2, -1):
+        with pytest.raises(IndexError, match=r"0\.\.1"):
+            kernel.evidence(np.array([0]), np.array([bad]))
+        with pytest.raises(IndexError):
+            kernel.within(np.array([[bad, 0]]))

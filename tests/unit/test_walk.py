@@ -82,6 +82,17 @@ def test_the_walk_fills_every_slot_with_its_own_atoms(model: PairModel) -> None:
     np.testing.assert_array_equal(sets, again)
 
 
+def test_small_and_large_slots_grow_in_one_step(model: PairModel) -> None:
+    members = {s: np.flatnonzero(model.slots == s) for s in SLOTS}
+    members["scenario"] = members["scenario"][:3]  # whole slot, padded to the pool width
+    w = ObjectiveWeights(pool=16)
+    sets = novelty_sets(model, members, SLOTS, np.zeros(600), w, np.random.default_rng(8), 300)
+    for col, slot in enumerate(SLOTS):
+        assert np.isin(sets[:, col], members[slot]).all()
+    assert set(sets[:, 2].tolist()) == set(members["scenario"].tolist())
+    assert len(set(sets[:, 0].tolist())) > 50  # the large slots still spread
+
+
 def test_the_walk_prefers_compatible_unseen_sets_over_chance(model: PairModel) -> None:
     stats = SampleStats()
     novel = sample_sets(model, SCHEMA, 200, seed=5, stats=stats)
