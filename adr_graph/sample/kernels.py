@@ -73,9 +73,11 @@ def _cdf_loop(ref, starts, low, width, values, out):
         if not v >= ref[0]:  # below the sample, or NaN (searchsorted puts NaN last)
             out[p] = 0 if v == v else n
             continue
-        t = (v - low) / width
-        b = buckets - 1 if t >= buckets else max(int(t), 0)
-        lo, hi = (starts[b - 1] if b > 0 else 0), starts[min(b + 2, buckets)]
+        lo, hi = 0, n  # the whole sample when its range gives no usable bucket width
+        if width > 0:
+            t = (v - low) / width
+            b = buckets - 1 if not t < buckets else max(int(t), 0)
+            lo, hi = (starts[b - 1] if b > 0 else 0), starts[min(b + 2, buckets)]
         while lo < hi:
             mid = (lo + hi) >> 1
             if ref[mid] <= v:
@@ -109,7 +111,8 @@ class EmpiricalCDF:
         finite = self.ref[np.isfinite(self.ref)]
         self.low = float(finite[0]) if len(finite) else 0.0
         span = float(finite[-1]) - self.low if len(finite) else 0.0
-        self.width = span / self.BUCKETS if span > 0 else 1.0
+        width = span / self.BUCKETS
+        self.width = width if np.isfinite(width) and width > 0 else 0.0
         edges = self.low + self.width * np.arange(self.BUCKETS + 1)
         self.starts = np.searchsorted(self.ref, edges, side="right").astype(np.int64)
         self.starts[-1] = len(self.ref)
@@ -139,7 +142,10 @@ class Neighbours:
         csr.sort_indices()
         degree = np.diff(csr.indptr)
         scale = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1)), 0.0)
-        return cls(csr.indptr, csr.indices, csr.data, scale)
+        # the loop streams neighbour lists: the narrowest index type halves or quarters that
+        narrow = np.uint16 if csr.shape[1] <= 1 << 16 else np.int32
+        indptr = csr.indptr.astype(np.int64)
+        return cls(indptr, csr.indices.astype(narrow), csr.data, scale)
 
     def evidence(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Neighbourhood cosine and table value of each pair ``(i[p], j[p])``: shared

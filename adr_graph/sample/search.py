@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..records import ElementSchema, PairEvidence, ScoreBreakdown
+from ..records import ElementSchema, ScoreBreakdown
 from .model import PairModel
 
 __all__ = [
@@ -175,48 +175,48 @@ def breakdowns(
     rows: Iterable[int],
 ) -> list[ScoreBreakdown]:
     """Breakdowns of the ``rows`` of ``sets`` from their scores and pair terms (computed
-    with ``neighbours``). The records are built without re-validation: every value comes
-    typed from the arrays here."""
+    with ``neighbours``); each is validated once, pairs and all."""
+    rows = list(rows)
     per_set = len(pair_index(sets.shape[1])[0])
-    i, j, counts, comp, nbr = (
-        pairs.i,
-        pairs.j,
-        pairs.counts,
-        pairs.compatibility,
-        pairs.neighbour_cos,
-    )
-    assert nbr is not None
-    cos = model.embedding_cosine(i, j)
+    at = (np.asarray(rows, dtype=np.int64)[:, None] * per_set + np.arange(per_set)).ravel()
+    i, j = pairs.i[at], pairs.j[at]
+    assert pairs.neighbour_cos is not None
     learned = model.learned.probability.lookup(i, j) if model.learned is not None else None
-    out = []
-    for row in rows:
-        evidence = [
-            PairEvidence.model_construct(
-                a=model.atom_ids[i[x]],
-                b=model.atom_ids[j[x]],
-                cooccurrence=int(counts[x]),
-                novelty=round(float(pairs.novelty[x]), 6),
-                compatibility=round(float(comp[x]), 6),
-                reasons=_reasons(
-                    model,
-                    int(counts[x]),
-                    None if learned is None else float(learned[x]),
-                    (float(nbr[x]), float(cos[x]), int(pairs.used[x]), float(comp[x])),
-                ),
-            )
-            for x in range(row * per_set, (row + 1) * per_set)
-        ]
-        out.append(
-            ScoreBreakdown.model_construct(
-                total=round(float(scores.total[row]), 6),
-                novelty=round(float(scores.novelty[row]), 6),
-                compatibility=round(float(scores.compatibility[row]), 6),
-                diversity=round(float(scores.diversity[row]), 6),
-                min_compatibility=round(float(scores.min_compatibility[row]), 6),
-                pairs=evidence,
-            )
+    columns = [
+        i.tolist(),
+        j.tolist(),
+        pairs.counts[at].tolist(),
+        pairs.novelty[at].tolist(),
+        pairs.compatibility[at].tolist(),
+        pairs.neighbour_cos[at].tolist(),
+        model.embedding_cosine(i, j).tolist(),
+        pairs.used[at].tolist(),
+        [None] * len(at) if learned is None else learned.tolist(),
+    ]
+    evidence = [
+        {
+            "a": model.atom_ids[a],
+            "b": model.atom_ids[b],
+            "cooccurrence": int(seen),
+            "novelty": round(nov, 6),
+            "compatibility": round(comp, 6),
+            "reasons": _reasons(model, int(seen), prob, (nbr, cos, int(used), comp)),
+        }
+        for a, b, seen, nov, comp, nbr, cos, used, prob in zip(*columns, strict=True)
+    ]
+    return [
+        ScoreBreakdown.model_validate(
+            {
+                "total": round(float(scores.total[row]), 6),
+                "novelty": round(float(scores.novelty[row]), 6),
+                "compatibility": round(float(scores.compatibility[row]), 6),
+                "diversity": round(float(scores.diversity[row]), 6),
+                "min_compatibility": round(float(scores.min_compatibility[row]), 6),
+                "pairs": evidence[n * per_set : (n + 1) * per_set],
+            }
         )
-    return out
+        for n, row in enumerate(rows)
+    ]
 
 
 def explain(model: PairModel, ids: np.ndarray, weights: ObjectiveWeights) -> ScoreBreakdown:

@@ -137,3 +137,26 @@ def test_an_index_out_of_range_raises_instead_of_reading_past_the_table() -> Non
             kernel.evidence(np.array([0]), np.array([bad]))
         with pytest.raises(IndexError):
             kernel.within(np.array([[bad, 0]]))
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [[0.0, 5e-324], [-1.7e308, 1.7e308], [2.0, 2.0, 2.0], [-np.inf, 0.0, np.inf, np.nan]],
+)
+def test_the_cdf_of_ranges_too_narrow_or_wide_for_buckets(sample: list[float]) -> None:
+    ref = np.sort(np.array(sample))
+    queries = np.array([-np.inf, -1e308, -1.0, 0.0, 5e-324, 1.0, 2.0, 1e308, np.inf, np.nan])
+    want = np.searchsorted(ref, queries, side="right") / len(ref)
+    np.testing.assert_array_equal(EmpiricalCDF(ref)(queries), want)
+
+
+def test_indices_past_uint16_keep_their_value() -> None:
+    n = 70_000  # too many atoms for 16-bit neighbour indices
+    table = PairTable.from_pairs(
+        n, np.array([0, 0, 69_999]), np.array([69_999, 66_000, 66_000]), np.array([2.0, 1, 1])
+    )
+    kernel = Neighbours.of(table.symmetric())
+    assert kernel.indices.dtype == np.int32
+    cosine, count = kernel.evidence(np.array([0, 69_999]), np.array([69_999, 0]))
+    assert count.tolist() == [2.0, 2.0]
+    np.testing.assert_allclose(cosine, [0.5, 0.5])  # each shares atom 66000 of its two
