@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adr_graph.sample import kernels
 from adr_graph.sample.kernels import EmpiricalCDF, Neighbours, pair_evidence
 from adr_graph.sample.table import PairTable
 
@@ -160,3 +161,31 @@ def test_indices_past_uint16_keep_their_value() -> None:
     cosine, count = kernel.evidence(np.array([0, 69_999]), np.array([69_999, 0]))
     assert count.tolist() == [2.0, 2.0]
     np.testing.assert_allclose(cosine, [0.5, 0.5])  # each shares atom 66000 of its two
+
+
+def test_the_loops_mean_the_same_interpreted_as_compiled() -> None:
+    """The loops are plain Python until numba compiles them: run them as written too (this
+    is also what coverage sees of them)."""
+    rng = np.random.default_rng(9)
+    n = 50
+    a, b = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    keep = a != b
+    kernel = Neighbours.of(
+        PairTable.from_pairs(n, a[keep], b[keep], np.ones(keep.sum())).symmetric()
+    )
+    rows, cols = rng.integers(0, n, (4, 3)), rng.integers(0, n, (4, 5))
+    out = np.zeros((2, 4, 3, 5))
+    marks, bit = np.zeros(n, np.uint8), np.array([1, 2, 4], np.uint8)
+    kernels._block_loop(
+        kernel.indptr, kernel.indices, kernel.values, kernel.scale, rows, cols, -1,
+        out[0], out[1], marks, bit,
+    )  # fmt: skip
+    compiled = kernel.among(rows, cols)
+    np.testing.assert_allclose(out[0], compiled[0], atol=1e-12)
+    np.testing.assert_array_equal(out[1], compiled[1])
+    assert not marks.any()  # the loop clears its flags
+    cdf = EmpiricalCDF(np.sort(rng.random(300)))
+    values = np.concatenate([rng.random(40) * 1.2 - 0.1, [np.nan]])
+    counted = np.zeros(len(values), dtype=np.int64)
+    kernels._cdf_loop(cdf.ref, cdf.starts, cdf.low, cdf.width, values, counted)
+    np.testing.assert_array_equal(counted / len(cdf.ref), cdf(values))
