@@ -1,13 +1,15 @@
-"""Compiled pair kernels: neighbourhood overlap and co-occurrence of many atom pairs.
+"""Compiled pair kernels: neighbourhood overlap and co-occurrence of many atom pairs, and
+the calibrated CDF lookup.
 
-Numba compiles :func:`pair_evidence`'s loop on first use (and caches the machine code
-beside this module, so later processes only load it). The loop takes a block of pairs at a
-time (a few row atoms, many column atoms): it marks each row atom's neighbours in a bitset
-of its own, then reads each column atom's neighbours once and counts the marked ones for
-every row atom at once; the table value of a pair is a binary search in the row atom's
-sorted neighbours. scipy has no sampled sparse product, and the element-wise product of
-two gathered row blocks it offers costs three times as much on the sampler's graphs
-(``benchmarks/sampler_perf.py``).
+Numba compiles the two loops here on first use (about 2 s) and caches the machine code
+beside this module, so later processes only load it. The pair loop takes a block at a
+time (a few row atoms, many column atoms): it flags each row atom's neighbours with a bit
+of its own, then reads each column atom's neighbour list once and counts the flagged
+entries for every row atom at once; the table value of a pair is a binary search in the
+row atom's sorted neighbours. scipy has no sampled sparse product, and the element-wise
+product of two gathered row blocks that it offers cost several times as much on the
+sampler's graphs (``benchmarks/sampler_perf.py``). The CDF loop searches a value's
+bucket of the sorted reference sample instead of the whole sample.
 
 >>> import scipy.sparse as sp
 >>> table = sp.csr_matrix(np.array([[0, 2, 1, 0], [2, 0, 1, 1], [1, 1, 0, 0], [0, 1, 0, 0]]))
@@ -28,10 +30,13 @@ import scipy.sparse as sp
 __all__ = ["EmpiricalCDF", "Neighbours", "pair_evidence"]
 
 
-def _block_loop(indptr, indices, values, scale, rows, cols, upper, cosine, count, marks, bit):
+def _block_loop(indptr, indices, values, scale, rows, cols, first, cosine, count, marks, bit):
     """The compiled loop (plain Python until :func:`_compiled` hands it to numba): per
     group, flag each row atom's neighbours with the row's bit, then read each column
-    atom's neighbours once; most carry no flag and cost one load."""
+    atom's neighbours once; most carry no flag and cost one load. ``first`` is -1 for every
+    (row, column) pair, else the set position of row 0 when the rows are a set's atoms
+    ``first, first + 1, ...`` and column ``p`` its atom ``p + 1``: only pairs before the
+    diagonal are computed."""
     n_rows = rows.shape[1]
     shared = np.zeros(n_rows, dtype=np.int64)
     for g in range(rows.shape[0]):
@@ -40,7 +45,7 @@ def _block_loop(indptr, indices, values, scale, rows, cols, upper, cosine, count
                 marks[indices[q]] |= bit[x]
         for p in range(cols.shape[1]):
             b = cols[g, p]
-            top = min(p + 1 - upper, n_rows) if upper >= 0 else n_rows
+            top = min(p + 1 - first, n_rows) if first >= 0 else n_rows
             shared[:] = 0
             for q in range(indptr[b], indptr[b + 1]):
                 flags = marks[indices[q]]

@@ -2,12 +2,12 @@
 
 Each set of a batch draws its own slot order and an anchor (under-used atoms first; no
 two sets of a batch share an anchor while the slot has atoms enough). Every later step
-groups the sets by the slot they fill next and, for the whole group at once:
+extends every set of the wave at once, each into the slot its own order names next:
 
 - draws a candidate pool per set: the ends of random 2-hop co-occurrence walks from the
-  set's atoms into the slot (atoms the neighbourhood evidence favours) and uniform draws
+  set's atoms into its slot (atoms the neighbourhood evidence favours) and uniform draws
   from the slot (so atoms far from the seeds stay reachable); a slot of at most
-  ``pool`` atoms is taken whole;
+  ``pool`` atoms is taken whole (padded to the step's width, the padding never picked);
 - scores every (set atom, candidate) pair: novelty, compatibility and whether the two
   were ever seen together;
 - picks by softmax among each set's ``top_k`` best candidates. While a set holds no
