@@ -96,7 +96,10 @@ def _cdf_loop(ref, starts, low, width, values, out):
 def _compiled(loop: Callable[..., None] = _block_loop) -> Callable[..., None]:
     import numba  # imported on first use: the CLI's other commands never pay for it
 
-    return numba.njit(cache=True, nogil=True)(loop)
+    try:
+        return numba.njit(cache=True, nogil=True)(loop)
+    except RuntimeError:  # no writable cache location (read-only install, no home): compile
+        return numba.njit(cache=False, nogil=True)(loop)
 
 
 class EmpiricalCDF:
