@@ -53,9 +53,12 @@ def test_bolt_ingest_killed_and_rerun_counts_once(
     seeds = synthetic_seeds(tmp_path / "seeds.jsonl", 1500)
     args = ["ingest", str(seeds), "--embedder", "hashing", "--store"]
     cli([*args, str(tmp_path / "ref")], tmp_path, env)
-    seconds = cli([*args, bolt_settings.uri], tmp_path, env)  # times a whole Bolt ingest
-    with Neo4jStore(bolt_settings) as store:
-        store.clear()
+    times = []
+    for _ in range(2):  # the faster of two whole Bolt ingests: the first also makes the
+        times.append(cli([*args, bolt_settings.uri], tmp_path, env))  # server's types
+        with Neo4jStore(bolt_settings) as store:
+            store.clear()
+    seconds = min(times)
     killed = kill_then_finish([*args, bolt_settings.uri], tmp_path, env, seconds, random.Random(5))
     assert killed >= 2
     with Neo4jStore(bolt_settings) as store:
