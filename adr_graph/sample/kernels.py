@@ -155,6 +155,12 @@ class Neighbours:
         indptr = csr.indptr.astype(np.int64)
         return cls(indptr, csr.indices.astype(narrow), csr.data, scale)
 
+    def basis(self) -> sp.csr_matrix:
+        """The 0/1 adjacency with each row scaled by its ``1/sqrt(degree)``."""
+        n = len(self.scale)
+        rows = np.repeat(self.scale, np.diff(self.indptr))
+        return sp.csr_matrix((rows, self.indices.astype(np.int32), self.indptr), shape=(n, n))
+
     def evidence(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Neighbourhood cosine and table value of each pair ``(i[p], j[p])``: shared
         neighbours over the geometric mean of the two degrees (0 for an atom without

@@ -36,7 +36,6 @@ import scipy.sparse as sp
 
 from ..records import AtomSet
 from ..store.base import Projection
-from .features import binary_adjacency
 from .kernels import EmpiricalCDF, Neighbours
 from .table import PairTable
 
@@ -71,14 +70,6 @@ class CompatibilityWeights:
     calibration_pairs: int = 20_000
 
 
-def _neighbour_basis(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows of the binary co-occurrence adjacency scaled by ``1/sqrt(degree)``."""
-    adj = binary_adjacency(counts)
-    degree = np.asarray(adj.sum(axis=1)).ravel()
-    scale = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1)), 0.0)
-    return sp.csr_matrix(sp.diags(scale) @ adj)
-
-
 @dataclass
 class PairModel:
     """Atoms, their co-occurrence, embeddings, vetoes and history, as arrays."""
@@ -89,7 +80,6 @@ class PairModel:
     n_seeds: int
     frequency: np.ndarray
     cooccur: PairTable
-    basis: sp.csr_matrix
     embeddings: np.ndarray | None = None
     incompatible: PairTable = field(default_factory=lambda: PairTable(0, np.zeros(0), np.zeros(0)))
     failures: PairTable | None = None
@@ -181,7 +171,6 @@ class PairModel:
         inc = sp.csr_matrix(incidence, dtype=np.float64)
         counts = sp.csr_matrix(inc.T @ inc)
         frequency = counts.diagonal().astype(np.float64)
-        basis = _neighbour_basis(counts)
         return cls(
             atom_ids=list(atom_ids),
             slots=np.asarray(slots, dtype=object),
@@ -189,7 +178,6 @@ class PairModel:
             n_seeds=int(inc.shape[0]),
             frequency=frequency,
             cooccur=PairTable.from_matrix(counts),
-            basis=basis,
             **extra,  # type: ignore[arg-type]
         )
 
@@ -255,6 +243,12 @@ class PairModel:
         if self._neighbours is None:
             self._neighbours = Neighbours.of(self.cooccur.symmetric())
         return self._neighbours
+
+    @property
+    def basis(self) -> sp.csr_matrix:
+        """Rows of the binary co-occurrence adjacency scaled by ``1/sqrt(degree)``: the
+        neighbourhood cosines of all pairs are ``basis @ basis.T``."""
+        return self.neighbours.basis()
 
     def neighbour_cosine(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Cosine of the co-occurrence neighbourhoods of each pair (shared 2-hop paths)."""

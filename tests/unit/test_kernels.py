@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adr_graph.sample import kernels
+from adr_graph.sample.features import binary_adjacency
 from adr_graph.sample.kernels import EmpiricalCDF, Neighbours, pair_evidence
 from adr_graph.sample.table import PairTable
 
@@ -189,3 +190,19 @@ def test_the_loops_mean_the_same_interpreted_as_compiled() -> None:
     counted = np.zeros(len(values), dtype=np.int64)
     kernels._cdf_loop(cdf.ref, cdf.starts, cdf.low, cdf.width, values, counted)
     np.testing.assert_array_equal(counted / len(cdf.ref), cdf(values))
+
+
+def test_the_basis_is_the_row_scaled_adjacency_whose_gram_is_the_cosine() -> None:
+    rng = np.random.default_rng(11)
+    n = 40
+    a, b = rng.integers(0, n, 150), rng.integers(0, n, 150)
+    keep = a != b
+    table = PairTable.from_pairs(n, a[keep], b[keep], rng.integers(1, 5, int(keep.sum())) * 1.0)
+    kernel = Neighbours.of(table.symmetric())
+    adjacency = binary_adjacency(table.symmetric())
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    want = sp.diags(np.where(degree > 0, 1 / np.sqrt(np.maximum(degree, 1)), 0.0)) @ adjacency
+    np.testing.assert_allclose(kernel.basis().toarray(), want.toarray())
+    gram = (kernel.basis() @ kernel.basis().T).toarray()
+    i, j = np.triu_indices(n, 1)
+    np.testing.assert_allclose(gram[i, j], kernel.evidence(i, j)[0], atol=1e-12)
